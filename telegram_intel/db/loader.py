@@ -1,0 +1,341 @@
+"""Idempotent bulk writer for normalized Telegram records.
+
+Every source (Desktop export, Telethon sync, live listener) writes through
+``TelegramWriter``. One batch is one transaction: COPY into temp staging tables,
+then ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <changed>``. Replays
+change nothing; a newer version of a message (later ``edit_date``) replaces an
+older one and the older text goes to ``telegram_message_edits``; an older version
+never overwrites a newer one; tombstones (``deleted_at``) are never cleared.
+
+Parsing (the caller's iterator, CPU-bound in Python) and writing (mostly waiting
+on the server) overlap: batches are handed to a writer thread through a short queue.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy.engine import Engine
+
+from telegram_intel.lib.media_store import MediaStore
+from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
+
+MESSAGE_COLUMNS = (
+    "chat_id", "message_id", "kind", "date", "edit_date", "sender_id", "sender_name", "text", "entities",
+    "reply_to_message_id", "reply_to_peer_id", "forwarded_from", "forwarded_from_id", "saved_from", "via_bot",
+    "has_media", "media_type", "mime_type", "duration_seconds", "action", "actor_id", "grouped_id",
+    "reactions", "inline_buttons", "raw",
+)
+# Columns whose change makes a stored message "updated" (raw covers everything unmodelled).
+_COMPARED = [c for c in MESSAGE_COLUMNS if c not in ("chat_id", "message_id")]
+_JSON_COLUMNS = {"entities", "reactions", "inline_buttons", "raw"}
+
+FILE_COLUMNS = (
+    "chat_id", "message_id", "kind", "status", "file_type", "file_name", "file_path", "file_size", "mime_type",
+    "width", "height", "duration_seconds", "sha256",
+)
+
+_STAGE_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS stage_messages (
+    chat_id bigint, message_id bigint, kind text, date timestamptz, edit_date timestamptz, sender_id bigint,
+    sender_name text, text text, entities jsonb, reply_to_message_id bigint, reply_to_peer_id bigint,
+    forwarded_from text, forwarded_from_id bigint, saved_from text, via_bot text, has_media boolean,
+    media_type text, mime_type text, duration_seconds integer, action text, actor_id bigint, grouped_id bigint,
+    reactions jsonb, inline_buttons jsonb, raw jsonb, seq bigint
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_files (
+    chat_id bigint, message_id bigint, kind text, status text, file_type text, file_name text, file_path text,
+    file_size bigint, mime_type text, width integer, height integer, duration_seconds integer, sha256 text
+) ON COMMIT DELETE ROWS;
+"""
+
+_cols = ", ".join(MESSAGE_COLUMNS)
+_newer = "COALESCE(s.edit_date, s.date) >= COALESCE(m.edit_date, m.date)"
+
+# Keep the previous text when a newer version with different text arrives.
+_RECORD_EDITS = f"""
+INSERT INTO telegram_message_edits (chat_id, message_id, edit_date, text, entities)
+SELECT m.chat_id, m.message_id, m.edit_date, m.text, m.entities
+FROM (SELECT DISTINCT ON (chat_id, message_id) * FROM stage_messages
+      ORDER BY chat_id, message_id, COALESCE(edit_date, date) DESC, seq DESC) s
+JOIN telegram_messages m USING (chat_id, message_id)
+WHERE s.text IS DISTINCT FROM m.text AND {_newer}
+"""
+
+_UPSERT_MESSAGES = f"""
+WITH up AS (
+    INSERT INTO telegram_messages AS m ({_cols})
+    SELECT DISTINCT ON (chat_id, message_id) {_cols} FROM stage_messages
+    ORDER BY chat_id, message_id, COALESCE(edit_date, date) DESC, seq DESC
+    ON CONFLICT (chat_id, message_id) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, updated_at = now()
+    WHERE ({", ".join(f"m.{c}" for c in _COMPARED)})
+          IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
+      AND COALESCE(EXCLUDED.edit_date, EXCLUDED.date) >= COALESCE(m.edit_date, m.date)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+"""
+
+_TOUCH_USERS = """
+UPDATE telegram_users u SET
+    first_seen_at = LEAST(u.first_seen_at, s.first_at),
+    last_seen_at = GREATEST(u.last_seen_at, s.last_at)
+FROM (SELECT sender_id, min(date) AS first_at, max(date) AS last_at FROM stage_messages
+      WHERE sender_id > 0 GROUP BY sender_id) s
+WHERE u.user_id = s.sender_id
+  AND (u.first_seen_at IS NULL OR u.last_seen_at IS NULL OR s.first_at < u.first_seen_at OR s.last_at > u.last_seen_at)
+"""
+
+_fcols = ", ".join(FILE_COLUMNS)
+_fcompared = [c for c in FILE_COLUMNS if c not in ("chat_id", "message_id", "kind")]
+# A stored file is never replaced by "not included" / "missing" from a later, thinner export.
+_UPSERT_FILES = f"""
+INSERT INTO telegram_files AS f ({_fcols})
+SELECT DISTINCT ON (chat_id, message_id, kind) {_fcols} FROM stage_files
+ORDER BY chat_id, message_id, kind
+ON CONFLICT (chat_id, message_id, kind) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _fcompared)}, updated_at = now()
+WHERE ({", ".join(f"f.{c}" for c in _fcompared)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _fcompared)})
+  AND NOT (f.status = 'present' AND EXCLUDED.status <> 'present')
+"""
+
+_UPSERT_CHAT = """
+INSERT INTO telegram_chats AS c (chat_id, type, title, username, members_count, is_left, source)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (chat_id) DO UPDATE SET
+    type = EXCLUDED.type,
+    title = COALESCE(EXCLUDED.title, c.title),
+    username = COALESCE(EXCLUDED.username, c.username),
+    members_count = COALESCE(EXCLUDED.members_count, c.members_count),
+    is_left = EXCLUDED.is_left,
+    updated_at = now()
+WHERE (c.type, c.title, c.username, c.members_count, c.is_left)
+      IS DISTINCT FROM (EXCLUDED.type, COALESCE(EXCLUDED.title, c.title), COALESCE(EXCLUDED.username, c.username),
+                        COALESCE(EXCLUDED.members_count, c.members_count), EXCLUDED.is_left)
+"""
+
+_USER_FIELDS = ("display_name", "first_name", "last_name", "username", "is_bot", "bio", "language_code")
+_UPSERT_USER = f"""
+INSERT INTO telegram_users AS u (user_id, {", ".join(_USER_FIELDS)}, is_owner, last_seen_at)
+VALUES (%s, {", ".join(["%s"] * len(_USER_FIELDS))}, %s, %s)
+ON CONFLICT (user_id) DO UPDATE SET
+    {", ".join(f"{c} = COALESCE(EXCLUDED.{c}, u.{c})" for c in _USER_FIELDS)},
+    is_owner = u.is_owner OR EXCLUDED.is_owner,
+    last_seen_at = GREATEST(u.last_seen_at, EXCLUDED.last_seen_at),
+    updated_at = now()
+WHERE ({", ".join(f"u.{c}" for c in _USER_FIELDS)}, u.is_owner, u.last_seen_at)
+      IS DISTINCT FROM ({", ".join(f"COALESCE(EXCLUDED.{c}, u.{c})" for c in _USER_FIELDS)},
+                        u.is_owner OR EXCLUDED.is_owner, GREATEST(u.last_seen_at, EXCLUDED.last_seen_at))
+"""
+
+
+@dataclass
+class LoadStats:
+    messages_seen: int = 0
+    messages_new: int = 0
+    messages_updated: int = 0
+    edits_recorded: int = 0
+    chats: set[int] = field(default_factory=set)
+    users_seen: int = 0
+    files_seen: int = 0
+    files_stored: int = 0
+    batches: int = 0
+    min_date: datetime | None = None
+    max_date: datetime | None = None
+    seconds: float = 0.0
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.messages_seen / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "messages_seen": self.messages_seen,
+            "messages_new": self.messages_new,
+            "messages_updated": self.messages_updated,
+            "edits_recorded": self.edits_recorded,
+            "chats": len(self.chats),
+            "users_seen": self.users_seen,
+            "files_seen": self.files_seen,
+            "files_stored": self.files_stored,
+            "batches": self.batches,
+            "min_date": self.min_date.isoformat() if self.min_date else None,
+            "max_date": self.max_date.isoformat() if self.max_date else None,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Batch:
+    chats: list[tuple] = field(default_factory=list)
+    users: list[tuple] = field(default_factory=list)
+    messages: list[tuple] = field(default_factory=list)
+    files: list[tuple] = field(default_factory=list)
+    min_date: datetime | None = None
+    max_date: datetime | None = None
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(value, default=str).decode()
+
+
+def psycopg_connect(engine: Engine) -> psycopg.Connection:
+    """A plain psycopg 3 connection to the engine's database (COPY needs the raw driver)."""
+    url = engine.url.set(drivername="postgresql")
+    return psycopg.connect(url.render_as_string(hide_password=False))
+
+
+class TelegramWriter:
+    """Writes records in batches; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        storage_dir: Path,
+        *,
+        batch_size: int = 10_000,
+        on_batch: Callable[[LoadStats], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.media = MediaStore(storage_dir)
+        self.batch_size = batch_size
+        self.on_batch = on_batch
+
+    # -- record -> row ------------------------------------------------------
+    def _file_row(self, msg: MessageRecord, f: FileRecord) -> tuple:
+        sha, path, size = f.sha256, f.stored_path, f.size
+        if f.status == "present" and f.source_path and not path:
+            sha, path, size = self.media.put(Path(f.source_path), msg.chat_id)
+        return (
+            msg.chat_id, msg.message_id, f.kind, f.status, msg.media_type, f.file_name, path, size, f.mime_type,
+            f.width, f.height, f.duration_seconds, sha,
+        )
+
+    @staticmethod
+    def _message_row(m: MessageRecord, seq: int) -> tuple:
+        return (
+            m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, m.sender_name, m.text,
+            _json(m.entities), m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id,
+            m.saved_from, m.via_bot, bool(m.media_type or m.files), m.media_type, m.mime_type, m.duration_seconds,
+            m.action, m.actor_id, m.grouped_id, _json(m.reactions), _json(m.inline_buttons), _json(m.raw), seq,
+        )
+
+    # -- main loop ------------------------------------------------------------
+    def write(self, records: Iterable[ChatRecord | UserRecord | MessageRecord]) -> LoadStats:
+        stats = LoadStats()
+        started = time.perf_counter()
+        handoff: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+        done_writing = threading.Event()
+
+        def writer() -> None:
+            try:
+                with psycopg_connect(self.engine) as conn:
+                    conn.execute(_STAGE_DDL)
+                    conn.commit()
+                    while (batch := handoff.get()) is not None:
+                        self._commit_batch(conn, batch, stats)
+                        stats.seconds = time.perf_counter() - started
+                        if self.on_batch:
+                            self.on_batch(stats)
+            except BaseException as exc:  # surfaced in the caller's thread
+                failure.append(exc)
+                # Drain so the producer never blocks on a dead consumer.
+                while handoff.get() is not None:
+                    pass
+            finally:
+                done_writing.set()
+
+        thread = threading.Thread(target=writer, name="telegram-writer", daemon=True)
+        thread.start()
+
+        batch = _Batch()
+        seq = 0
+        try:
+            for rec in records:
+                if failure:
+                    break
+                if isinstance(rec, MessageRecord):
+                    seq += 1
+                    batch.messages.append(self._message_row(rec, seq))
+                    d = rec.date
+                    if batch.min_date is None or d < batch.min_date:
+                        batch.min_date = d
+                    if batch.max_date is None or d > batch.max_date:
+                        batch.max_date = d
+                    for f in rec.files:
+                        batch.files.append(self._file_row(rec, f))
+                    if len(batch.messages) >= self.batch_size:
+                        handoff.put(batch)
+                        batch = _Batch()
+                elif isinstance(rec, ChatRecord):
+                    batch.chats.append(
+                        (rec.chat_id, rec.type, rec.title, rec.username, rec.members_count, rec.is_left, rec.source)
+                    )
+                elif isinstance(rec, UserRecord):
+                    batch.users.append(
+                        (rec.user_id, *(getattr(rec, c) for c in _USER_FIELDS),
+                         bool(getattr(rec, "is_owner", False)), rec.last_seen_at)
+                    )
+                else:
+                    raise TypeError(f"unexpected record type {type(rec).__name__}")
+            if batch.messages or batch.chats or batch.users:
+                handoff.put(batch)
+        finally:
+            # On a parse error the partial batch is dropped: committed batches stay, no half batch lands.
+            handoff.put(None)
+            done_writing.wait()
+            thread.join()
+        if failure:
+            raise failure[0]
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _commit_batch(self, conn: psycopg.Connection, batch: _Batch, stats: LoadStats) -> None:
+        with conn.transaction():
+            with conn.cursor() as cur:
+                if batch.chats:
+                    cur.executemany(_UPSERT_CHAT, batch.chats)
+                if batch.users:
+                    cur.executemany(_UPSERT_USER, batch.users)
+                new = updated = edits = 0
+                if batch.messages:
+                    with cur.copy(f"COPY stage_messages ({_cols}, seq) FROM STDIN") as copy:
+                        for row in batch.messages:
+                            copy.write_row(row)
+                    cur.execute(_RECORD_EDITS)
+                    edits = cur.rowcount
+                    cur.execute(_UPSERT_MESSAGES)
+                    new, updated = cur.fetchone()
+                    cur.execute(_TOUCH_USERS)
+                if batch.files:
+                    with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
+                        for row in batch.files:
+                            copy.write_row(row)
+                    cur.execute(_UPSERT_FILES)
+        stats.batches += 1
+        stats.messages_seen += len(batch.messages)
+        stats.messages_new += new
+        stats.messages_updated += updated
+        stats.edits_recorded += max(edits, 0)
+        stats.users_seen += len(batch.users)
+        stats.files_seen += len(batch.files)
+        stats.files_stored += sum(1 for f in batch.files if f[3] == "present")
+        stats.chats.update(c[0] for c in batch.chats)
+        stats.chats.update({row[0] for row in batch.messages})
+        if batch.min_date and (stats.min_date is None or batch.min_date < stats.min_date):
+            stats.min_date = batch.min_date
+        if batch.max_date and (stats.max_date is None or batch.max_date > stats.max_date):
+            stats.max_date = batch.max_date

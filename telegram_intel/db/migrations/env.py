@@ -1,0 +1,12 @@
+from alembic import context
+
+from telegram_intel.db.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through telegram_intel.db.engine.upgrade() or `telegram-intel db upgrade`")
+
+context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,203 @@
+"""SQLAlchemy 2 typed models. Natural Telegram ids are the keys (see lib/records.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB, datetime: DateTime(timezone=True)}
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Chat(Timestamps, Base):
+    __tablename__ = "telegram_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    members_count: Mapped[int | None] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    is_left: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    source: Mapped[str] = mapped_column(String(16), server_default="export")
+    last_scanned_at: Mapped[datetime | None]
+
+
+class User(Timestamps, Base):
+    __tablename__ = "telegram_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_bot: Mapped[bool | None] = mapped_column(Boolean)
+    bio: Mapped[str | None] = mapped_column(Text)
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    is_owner: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Opt-out: messages of ignored users never reach the AI side.
+    is_ignored: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    first_seen_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+
+class Message(Timestamps, Base):
+    __tablename__ = "telegram_messages"
+    __table_args__ = (
+        Index("ix_telegram_messages_chat_date", "chat_id", "date"),
+        Index("ix_telegram_messages_sender_date", "sender_id", "date"),
+    )
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8), server_default="message")
+    date: Mapped[datetime]
+    edit_date: Mapped[datetime | None]
+    # Marked peer id of the author: a user, or a channel posting as itself (no FK for that reason).
+    sender_id: Mapped[int | None] = mapped_column(BigInteger)
+    sender_name: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, server_default="")
+    entities: Mapped[list[Any] | None]
+    reply_to_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    reply_to_peer_id: Mapped[int | None] = mapped_column(BigInteger)
+    forwarded_from: Mapped[str | None] = mapped_column(Text)
+    forwarded_from_id: Mapped[int | None] = mapped_column(BigInteger)
+    saved_from: Mapped[str | None] = mapped_column(Text)
+    via_bot: Mapped[str | None] = mapped_column(Text)
+    has_media: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    media_type: Mapped[str | None] = mapped_column(String(16))
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    grouped_id: Mapped[int | None] = mapped_column(BigInteger)
+    reactions: Mapped[list[Any] | None]
+    inline_buttons: Mapped[list[Any] | None]
+    # The source's own JSON for the message: fields we do not model live here.
+    raw: Mapped[dict[str, Any] | None]
+    # Tombstone: deletions seen by the live listener; rows are never removed.
+    deleted_at: Mapped[datetime | None]
+    ai_summary: Mapped[str | None] = mapped_column(Text)
+    ai_keywords: Mapped[list[Any] | None]
+    ai_processed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class MessageEdit(Base):
+    """Earlier versions of a message, written when a newer version replaces the text."""
+
+    __tablename__ = "telegram_message_edits"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["chat_id", "message_id"],
+            ["telegram_messages.chat_id", "telegram_messages.message_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_telegram_message_edits_msg", "chat_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    edit_date: Mapped[datetime | None]
+    text: Mapped[str] = mapped_column(Text)
+    entities: Mapped[list[Any] | None]
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class File(Timestamps, Base):
+    __tablename__ = "telegram_files"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["chat_id", "message_id"],
+            ["telegram_messages.chat_id", "telegram_messages.message_id"],
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("chat_id", "message_id", "kind", name="uq_telegram_files_message_kind"),
+        Index("ix_telegram_files_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    # present | not_included | missing | pending
+    status: Mapped[str] = mapped_column(String(16))
+    file_type: Mapped[str | None] = mapped_column(String(16))
+    file_name: Mapped[str | None] = mapped_column(Text)
+    file_path: Mapped[str | None] = mapped_column(Text)
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    ai_caption: Mapped[str | None] = mapped_column(Text)
+    ai_tags: Mapped[list[Any] | None]
+
+
+class Statistic(Base):
+    """Cached counters (seed 000 'Statistics'): one row per metric and calculation."""
+
+    __tablename__ = "telegram_statistics"
+    __table_args__ = (Index("ix_telegram_statistics_metric", "metric_name", "calculated_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE")
+    )
+    metric_name: Mapped[str] = mapped_column(String(64))
+    metric_value: Mapped[int] = mapped_column(BigInteger)
+    calculated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ImportRun(Base):
+    """One import of one source (an export file, a sync). Written on success and on failure."""
+
+    __tablename__ = "telegram_import_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), server_default="running")
+    messages_seen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    messages_new: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    messages_updated: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncCursor(Base):
+    """Per-chat high-water mark of the live sync; advanced only after the batch commits."""
+
+    __tablename__ = "telegram_sync_cursors"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE"), primary_key=True
+    )
+    last_message_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,11 @@
+"""The one root Definitions: merges each domain's defs and the shared resource."""
+
+import dagster as dg
+
+from telegram_intel.defs.ingest.definitions import defs as ingest_defs
+from telegram_intel.resources import TelegramIntelResource
+
+defs = dg.Definitions.merge(
+    ingest_defs,
+    dg.Definitions(resources={"telegram": TelegramIntelResource()}),
+)

@@ -1,0 +1,141 @@
+"""Normalized records shared by every Telegram source.
+
+The Desktop export parser and the Telethon mapper both produce these; the loader
+writes them. Ids follow Telegram's "marked" peer ids (what ``telethon.utils.get_peer_id``
+returns and the Bot API uses): users positive, basic groups ``-id``, supergroups and
+channels ``-100…``. That makes a message from an export and the same message from
+Telethon land on the same natural key ``(chat_id, message_id)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Chat types we store (normalized from export `type` strings and Telethon entities).
+CHAT_TYPES = ("private", "bot", "saved", "group", "supergroup", "channel")
+
+# Media types we store in messages.media_type.
+MEDIA_TYPES = (
+    "photo",
+    "video",
+    "animation",
+    "video_note",
+    "voice",
+    "audio",
+    "sticker",
+    "document",
+    "poll",
+    "contact",
+    "location",
+    "venue",
+    "game",
+    "invoice",
+    "dice",
+    "todo_list",
+    "giveaway",
+    "other",
+)
+
+CHANNEL_ID_OFFSET = 1_000_000_000_000
+
+
+def mark_channel_id(raw_id: int) -> int:
+    """Supergroup/channel id -> marked peer id (-100…)."""
+    return -(CHANNEL_ID_OFFSET + raw_id)
+
+
+def mark_group_id(raw_id: int) -> int:
+    """Basic group id -> marked peer id."""
+    return -raw_id
+
+
+@dataclass(slots=True)
+class ChatRecord:
+    chat_id: int
+    type: str
+    title: str | None = None
+    username: str | None = None
+    members_count: int | None = None
+    is_left: bool = False
+    source: str = "export"
+
+
+@dataclass(slots=True)
+class UserRecord:
+    user_id: int
+    display_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    is_bot: bool | None = None
+    bio: str | None = None
+    language_code: str | None = None
+    last_seen_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class FileRecord:
+    """A media file attached to a message.
+
+    ``source_path`` is where the bytes are now (absolute path inside an export
+    folder, or a download path); the loader copies them into storage and fills
+    ``sha256``/``stored_path``. ``status`` is ``present`` when bytes exist,
+    ``not_included`` when the export skipped them, ``missing`` when the export
+    names a file that is not on disk, ``pending`` when not downloaded yet.
+    """
+
+    kind: str  # "photo", "file", "thumbnail"
+    status: str
+    source_path: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: int | None = None
+    sha256: str | None = None
+    stored_path: str | None = None
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    chat_id: int
+    message_id: int
+    date: datetime
+    kind: str = "message"  # "message" or "service"
+    sender_id: int | None = None  # marked peer id of the author (user or channel)
+    sender_name: str | None = None
+    text: str = ""
+    entities: list[dict[str, Any]] | None = None
+    edit_date: datetime | None = None
+    reply_to_message_id: int | None = None
+    reply_to_peer_id: int | None = None  # set when the reply points into another chat
+    forwarded_from: str | None = None
+    forwarded_from_id: int | None = None
+    saved_from: str | None = None
+    via_bot: str | None = None
+    media_type: str | None = None
+    mime_type: str | None = None
+    duration_seconds: int | None = None
+    action: str | None = None  # service messages
+    actor_id: int | None = None
+    grouped_id: int | None = None
+    reactions: list[dict[str, Any]] | None = None
+    inline_buttons: list[Any] | None = None
+    files: list[FileRecord] = field(default_factory=list)
+    raw: dict[str, Any] | None = None
+
+
+class TelegramDataError(ValueError):
+    """Input that is not what a Telegram source should produce.
+
+    The message names the input (file) and where in it (JSON path, message id).
+    """
+
+    def __init__(self, source: str, where: str, problem: str) -> None:
+        self.source = source
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{source}: {where}: {problem}")

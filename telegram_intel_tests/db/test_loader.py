@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from telegram_intel.db.loader import TelegramWriter
+from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+CHAT = -1001234567890
+
+
+def chat_and_users():
+    return [
+        ChatRecord(chat_id=CHAT, type="supergroup", title="Design"),
+        UserRecord(user_id=11, display_name="Ann Lee"),
+        UserRecord(user_id=12, display_name="Bob Ray"),
+    ]
+
+
+def msg(i: int, text: str = None, *, edit: datetime | None = None, sender: int = 11, **kw) -> MessageRecord:
+    return MessageRecord(
+        chat_id=CHAT, message_id=i, date=T0 + timedelta(minutes=i), sender_id=sender,
+        text=text if text is not None else f"message {i}", edit_date=edit, raw={"id": i, "text": text}, **kw,
+    )
+
+
+def rows(engine, sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).all()
+
+
+def test_replay_changes_nothing(engine, storage_dir):
+    records = chat_and_users() + [msg(i) for i in range(1, 251)]
+    first = TelegramWriter(engine, storage_dir, batch_size=100).write(records)
+    assert (first.messages_new, first.messages_updated, first.batches) == (250, 0, 3)
+    before = rows(engine, "SELECT chat_id, message_id, updated_at, text FROM telegram_messages ORDER BY message_id")
+
+    again = TelegramWriter(engine, storage_dir, batch_size=100).write(records)
+    assert (again.messages_new, again.messages_updated) == (0, 0)
+    assert rows(engine, "SELECT chat_id, message_id, updated_at, text FROM telegram_messages ORDER BY message_id") == before
+    assert rows(engine, "SELECT count(*) FROM telegram_message_edits")[0][0] == 0
+
+
+def test_overlapping_export_adds_new_and_applies_edits(engine, storage_dir):
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(i) for i in range(1, 11)])
+    later = chat_and_users() + [msg(i) for i in range(5, 16)]
+    later[3 + 5 - 5] = msg(5, "message 5 (fixed typo)", edit=T0 + timedelta(hours=5))  # message 5 edited
+    stats = TelegramWriter(engine, storage_dir).write(later)
+    assert (stats.messages_new, stats.messages_updated) == (5, 1)
+    assert rows(engine, "SELECT count(*) FROM telegram_messages")[0][0] == 15
+    (text, edit_date), = rows(engine, "SELECT text, edit_date FROM telegram_messages WHERE message_id = 5")
+    assert text == "message 5 (fixed typo)" and edit_date == T0 + timedelta(hours=5)
+    assert rows(engine, "SELECT message_id, text, edit_date FROM telegram_message_edits") == [(5, "message 5", None)]
+
+
+def test_older_version_never_overwrites_newer_edit(engine, storage_dir):
+    edited = msg(1, "new text", edit=T0 + timedelta(days=1))
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [edited])
+    stats = TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1, "old text")])
+    assert stats.messages_updated == 0
+    assert rows(engine, "SELECT text FROM telegram_messages")[0][0] == "new text"
+
+
+def test_tombstone_survives_reimport(engine, storage_dir):
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1)])
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE telegram_messages SET deleted_at = now()"))
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1, "changed", edit=T0 + timedelta(hours=1))])
+    (text, deleted), = rows(engine, "SELECT text, deleted_at IS NOT NULL FROM telegram_messages")
+    assert deleted and text == "changed"
+
+
+def test_failure_midway_keeps_committed_batches_and_drops_partial_one(engine, storage_dir):
+    def records():
+        yield from chat_and_users()
+        for i in range(1, 26):
+            if i == 24:
+                raise ValueError("bad message 24")
+            yield msg(i)
+
+    with pytest.raises(ValueError, match="bad message 24"):
+        TelegramWriter(engine, storage_dir, batch_size=10).write(records())
+    # Batches 1-10 and 11-20 committed; 21-23 were in the unfinished batch.
+    assert rows(engine, "SELECT min(message_id), max(message_id), count(*) FROM telegram_messages")[0] == (1, 20, 20)
+
+
+def test_database_error_rolls_back_whole_batch(engine, storage_dir):
+    # A message whose chat was never declared violates the FK: that batch must not land at all.
+    good = chat_and_users() + [msg(i) for i in range(1, 6)]
+    TelegramWriter(engine, storage_dir).write(good)
+    bad = [msg(i) for i in range(6, 9)] + [MessageRecord(chat_id=999, message_id=1, date=T0)]
+    with pytest.raises(Exception, match="foreign key"):
+        TelegramWriter(engine, storage_dir).write(bad)
+    assert rows(engine, "SELECT count(*) FROM telegram_messages")[0][0] == 5
+
+
+def test_duplicate_keys_in_one_batch_keep_newest(engine, storage_dir):
+    records = chat_and_users() + [msg(1, "v1"), msg(1, "v2", edit=T0 + timedelta(hours=2)), msg(1, "v1 again")]
+    stats = TelegramWriter(engine, storage_dir).write(records)
+    assert stats.messages_new == 1
+    assert rows(engine, "SELECT text FROM telegram_messages")[0][0] == "v2"
+
+
+def test_media_copied_once_with_sha256_dedup(engine, storage_dir, tmp_path):
+    src = tmp_path / "export" / "photos"
+    src.mkdir(parents=True)
+    (src / "a.jpg").write_bytes(b"\xff\xd8same-bytes")
+    (src / "b.jpg").write_bytes(b"\xff\xd8same-bytes")
+    records = chat_and_users() + [
+        msg(1, media_type="photo", files=[FileRecord("photo", "present", source_path=str(src / "a.jpg"))]),
+        msg(2, media_type="photo", files=[FileRecord("photo", "present", source_path=str(src / "b.jpg"))]),
+        msg(3, media_type="document", files=[FileRecord("file", "not_included", file_name="big.zip")]),
+    ]
+    TelegramWriter(engine, storage_dir).write(records)
+    got = rows(engine, "SELECT message_id, status, file_path, sha256, file_size FROM telegram_files ORDER BY message_id")
+    assert [g[1] for g in got] == ["present", "present", "not_included"]
+    assert got[0][2] == got[1][2] and got[0][3] == got[1][3] and got[0][4] == 12
+    stored = list((storage_dir / "telegram" / "media" / str(CHAT)).rglob("*.jpg"))
+    assert len(stored) == 1 and stored[0].read_bytes() == b"\xff\xd8same-bytes"
+    assert got[2][2] is None
+
+    # A later export without the file does not erase what we stored.
+    thinner = chat_and_users() + [msg(1, media_type="photo", files=[FileRecord("photo", "not_included")])]
+    TelegramWriter(engine, storage_dir).write(thinner)
+    assert rows(engine, "SELECT status FROM telegram_files WHERE message_id = 1")[0][0] == "present"
+
+
+def test_users_first_and_last_seen_follow_messages(engine, storage_dir):
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(3), msg(7), msg(5, sender=12)])
+    got = dict((r[0], r[1:]) for r in rows(engine, "SELECT user_id, first_seen_at, last_seen_at FROM telegram_users"))
+    assert got[11] == (T0 + timedelta(minutes=3), T0 + timedelta(minutes=7))
+    assert got[12] == (T0 + timedelta(minutes=5), T0 + timedelta(minutes=5))
