@@ -170,5 +170,13 @@ def demo(messages: int, port: int, no_serve: bool) -> None:
     run_demo(messages=messages, port=port, serve=not no_serve)
 
 
+def _register_live_commands() -> None:
+    from telegram_intel.cli_live import register
+
+    register(main)
+
+
+_register_live_commands()
+
 if __name__ == "__main__":
     main()

@@ -14,6 +14,7 @@ on the server) overlap: batches are handed to a writer thread through a short qu
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -185,10 +186,20 @@ class _Batch:
     max_date: datetime | None = None
 
 
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
 def _json(value: Any) -> str | None:
     if value is None:
         return None
-    return orjson.dumps(value, default=str).decode()
+    out = orjson.dumps(value, default=str).decode()
+    # PostgreSQL text and jsonb cannot hold NUL; Telegram text occasionally does.
+    # An escaped backslash before "u0000" is literal text, not a NUL: keep those.
+    return _JSON_NUL.sub(r"\1", out) if "\\u0000" in out else out
+
+
+def _text(value: str | None) -> str | None:
+    return value.replace("\x00", "") if value and "\x00" in value else value
 
 
 def psycopg_connect(engine: Engine) -> psycopg.Connection:
@@ -226,7 +237,7 @@ class TelegramWriter:
     @staticmethod
     def _message_row(m: MessageRecord, seq: int) -> tuple:
         return (
-            m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, m.sender_name, m.text,
+            m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, _text(m.sender_name), _text(m.text),
             _json(m.entities), m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id,
             m.saved_from, m.via_bot, bool(m.media_type or m.files), m.media_type, m.mime_type, m.duration_seconds,
             m.action, m.actor_id, m.grouped_id, _json(m.reactions), _json(m.inline_buttons), _json(m.raw), seq,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 # Chat types we store (normalized from export `type` strings and Telethon entities).
 CHAT_TYPES = ("private", "bot", "saved", "group", "supergroup", "channel")
@@ -73,6 +73,16 @@ class UserRecord:
     bio: str | None = None
     language_code: str | None = None
     last_seen_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class OwnerRecord(UserRecord):
+    """The account that made the export ("me"); a UserRecord so writers store it as one.
+
+    Built from ``personal_information`` without the phone number.
+    """
+
+    is_owner: ClassVar[bool] = True
 
 
 @dataclass(slots=True)

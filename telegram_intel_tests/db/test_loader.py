@@ -133,3 +133,11 @@ def test_users_first_and_last_seen_follow_messages(engine, storage_dir):
     got = dict((r[0], r[1:]) for r in rows(engine, "SELECT user_id, first_seen_at, last_seen_at FROM telegram_users"))
     assert got[11] == (T0 + timedelta(minutes=3), T0 + timedelta(minutes=7))
     assert got[12] == (T0 + timedelta(minutes=5), T0 + timedelta(minutes=5))
+
+
+def test_nul_characters_are_stripped_not_fatal(engine, storage_dir):
+    record = msg(1, "a\x00b")
+    record.raw = {"text": "a\x00b"}
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [record])
+    (text, raw), = rows(engine, "SELECT text, raw FROM telegram_messages")
+    assert text == "ab" and raw == {"text": "ab"}

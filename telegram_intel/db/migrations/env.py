@@ -1,6 +1,7 @@
 from alembic import context
 
 from telegram_intel.db.models import Base
+import telegram_intel.llm.models  # noqa: F401  (registers llm_calls on Base.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")

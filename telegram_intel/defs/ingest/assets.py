@@ -1,6 +1,5 @@
 """Import of Telegram Desktop exports: one dynamic partition per export file in the inbox."""
 
-from __future__ import annotations
 
 import time
 from pathlib import Path

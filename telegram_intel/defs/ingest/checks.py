@@ -1,6 +1,5 @@
 """Blocking Great Expectations checks on the ingested tables."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Inbox sensor: every new or changed export file becomes a partition and is imported."""
 
-from __future__ import annotations
 
 import json
 from pathlib import Path
@@ -13,7 +12,6 @@ from telegram_intel.defs.ingest.assets import telegram_exports_partitions
 import_telegram_export_job = dg.define_asset_job(
     "import_telegram_export",
     selection=dg.AssetSelection.assets("telegram_chats", "telegram_users", "telegram_messages"),
-    partitions_def=telegram_exports_partitions,
     description="Import one Telegram Desktop export file (partition = path under the inbox).",
 )
 

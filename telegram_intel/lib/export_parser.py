@@ -1,0 +1,1050 @@
+"""Streaming parser for Telegram Desktop JSON exports (``result.json``).
+
+``iter_export(path)`` yields ``ChatRecord``/``UserRecord``/``MessageRecord`` (see
+``records.py``) for a single-chat export (top-level ``name/type/id/messages``) or a
+full-account export (``chats.list[*]`` and ``left_chats.list[*]``), in file order:
+a chat's ``ChatRecord`` comes before its messages, and a ``UserRecord`` for a user
+comes (once per chat) before the first message naming that user as sender/actor.
+The export owner (``personal_information``) is yielded as an ``OwnerRecord`` (a
+``UserRecord`` with ``is_owner``); the phone number is never read into a record.
+
+How it streams (and why not ijson). The file is read as bytes in 1 MiB chunks and
+walked by a small Python reader that only knows the export's skeleton (objects,
+arrays, keys), so it always knows which chat a message belongs to: no second pass,
+no splitting chunks at chat boundaries. Messages are decoded in runs: the bytes of
+about a hundred consecutive messages go to orjson (a project dependency) as one
+``[...]`` document, cut where the writer's layout says a message ends; JSON's own
+grammar guarantees that an accepted run is exactly those messages, so a wrong layout
+guess can only cost speed (see ``_Stream.values``). Anything else goes through the
+stdlib's C scanner on a small decoded window. On this project's 2-core box the
+decoding alone runs about 2x ``ijson.items(..., use_float=True)`` with yajl2_c (whose
+per-event prefix bookkeeping is the cost), which leaves time for the per-message
+normalization. Memory is one chunk plus one run of messages, whatever the file size;
+runs and record batches are kept small so that few objects live long enough to
+wake the cyclic GC's full collections (see ``_WINDOW``). The slow path also repairs
+two Telegram Desktop bugs that make real exports invalid JSON: ``\\xNN`` escapes for
+control characters (tdesktop#27571) and unquoted ``document_id`` paths of custom
+emoji (tdesktop#24961).
+
+Format notes that drive the id and date rules below:
+
+* Exports before mid-2021 wrote ids in the exporter's own peer-id scheme: personal
+  chats ``2**32 | user_id``, groups and channels ``2**33 | id``; ``from_id`` was an
+  integer (a plain user id up to 2020-09, a ``2**32``-shifted peer id after).
+  Newer exports write bare chat ids and ``"user123"``/``"channel123"``/``"chat123"``.
+  Since a modern bare user id can fall in the old shifted range, personal chat ids
+  are un-shifted only when the chat's first message shows the old format (integer
+  ``from_id``, or the always-present 1970 ``edited`` of old exports).
+* ``date_unixtime`` (epoch seconds, UTC) is used when present. Older exports only
+  have ``date``, a local-time string without zone: we read it as UTC (the exporter's
+  zone is unknown), so such dates may be off by the exporter's UTC offset.
+* Messages of a basic group migrated to a supergroup appear in the supergroup with
+  ids shifted by -1e9 (``kMigratedMessagesIdShift``); they are kept as is.
+* ``"type": "unsupported"`` messages carry only an id (no date, no content): skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+from collections.abc import Callable, Collection, Iterator
+from datetime import datetime, timezone
+from itertools import chain
+from typing import Any
+
+import orjson
+
+from telegram_intel.lib.records import (
+    CHANNEL_ID_OFFSET,
+    ChatRecord,
+    FileRecord,
+    MessageRecord,
+    OwnerRecord,
+    TelegramDataError,
+    UserRecord,
+    mark_channel_id,
+    mark_group_id,
+)
+
+__all__ = ["FULL_ACCOUNT", "SINGLE_CHAT", "detect_export_kind", "iter_export"]
+
+SINGLE_CHAT = "single_chat"
+FULL_ACCOUNT = "full_account"
+
+Record = ChatRecord | UserRecord | MessageRecord
+ChatFilter = Callable[[ChatRecord], bool] | Collection[int] | None
+
+_loads = orjson.loads
+_BATCH = 32  # records per internal batch; small for the same GC reason as _WINDOW
+_END = object()
+_UTC = timezone.utc
+_from_ts = datetime.fromtimestamp
+_from_iso = datetime.fromisoformat
+
+# --- ids -------------------------------------------------------------------------
+
+_OLD_USER_SHIFT = 1 << 32  # pre-2021 exporter: UserPeerId = 2**32 | user_id
+_OLD_CHAT_SHIFT = 2 << 32  # pre-2021 exporter: ChatPeerId = 2**33 | chat/channel id
+_OLD_SPAN = 1 << 31  # old bare ids were int32
+_APP_PEER_SHIFT = 48  # tdesktop PeerId.value: type in bits 48+, bare id below
+_APP_PEER_MASK = (1 << _APP_PEER_SHIFT) - 1
+
+_CHAT_TYPES = {
+    "personal_chat": "private",
+    "bot_chat": "bot",
+    "saved_messages": "saved",
+    "replies": "bot",  # the "Replies" service chat is a bot account
+    "verify_codes": "private",  # the "Verification Codes" service account
+    "private_group": "group",
+    "private_supergroup": "supergroup",
+    "public_supergroup": "supergroup",
+    "private_channel": "channel",
+    "public_channel": "channel",
+}
+_USER_CHAT_TYPES = frozenset({"private", "bot", "saved"})
+
+
+def _chat_type(raw: Any) -> str | None:
+    if type(raw) is not str:
+        return None
+    known = _CHAT_TYPES.get(raw)
+    if known:
+        return known
+    # A type string from a newer exporter: keep the chat rather than fail the import.
+    for word, kind in (("channel", "channel"), ("supergroup", "supergroup"), ("group", "group"), ("bot", "bot")):
+        if word in raw:
+            return kind
+    return "private"
+
+
+def _peer_id(v: Any) -> int:
+    """``from_id``-style value (int or ``user…/channel…/chat…`` string) -> marked peer id."""
+    if type(v) is str:
+        for prefix, mark in (("user", None), ("channel", mark_channel_id), ("chat", mark_group_id)):
+            if v.startswith(prefix):
+                n = int(v[len(prefix):])
+                if n < 0:  # some third-party writers put marked ids here
+                    return n
+                return mark(n) if mark else n
+        return _peer_id(int(v))  # a bare number in a string; ValueError otherwise
+    if type(v) is not int:
+        raise ValueError(f"not a peer id: {v!r}")
+    if v < 0:
+        return v  # already marked
+    if _OLD_USER_SHIFT <= v < _OLD_USER_SHIFT + _OLD_SPAN:
+        return v - _OLD_USER_SHIFT
+    if _OLD_CHAT_SHIFT <= v < _OLD_CHAT_SHIFT + _OLD_SPAN:
+        return mark_channel_id(v - _OLD_CHAT_SHIFT)  # a chat peer as author is a channel
+    if v >> _APP_PEER_SHIFT:
+        kind, bare = v >> _APP_PEER_SHIFT, v & _APP_PEER_MASK
+        return bare if kind == 0 else mark_group_id(bare) if kind == 1 else mark_channel_id(bare)
+    return v
+
+
+def _message_era(m: Any) -> str | None:
+    """'new' (bare chat ids) or 'old' (shifted chat ids) from one message, if it tells."""
+    if type(m) is not dict:
+        return None
+    if "date_unixtime" in m:
+        return "new"
+    fid = m.get("from_id", m.get("actor_id"))
+    if type(fid) is str:
+        return "new"
+    if type(fid) is int:
+        return "old"
+    edited = m.get("edited")  # old exports wrote it on every message, 1970 = not edited
+    if type(edited) is str and edited[:4] < "2000":
+        return "old"
+    return None
+
+
+# --- text ---------------------------------------------------------------------
+
+
+def _u16(s: str) -> int:
+    return len(s) if s.isascii() else len(s.encode("utf-16-le")) >> 1
+
+
+def _parts(parts: list) -> tuple[str, list[dict[str, Any]] | None]:
+    """Plain text and entities from a list of text parts, in one pass.
+
+    Parts are strings (plain) or objects ``{type, text, href?, user_id?, …}``; the list
+    form of ``text`` and ``text_entities`` hold the same parts. Entities are copies of
+    the non-plain parts (``raw`` stays as exported) with Telegram-style ``offset`` and
+    ``length`` in UTF-16 code units, as in the Bot API and Telethon.
+    """
+    out = []
+    ents = None
+    off = 0
+    try:
+        for p in parts:
+            if type(p) is str:
+                out.append(p)
+                off += len(p)
+                continue
+            t = p["text"]
+            out.append(t)
+            if p["type"] != "plain":
+                e = dict(p)
+                e["offset"] = off
+                e["length"] = len(t)
+                if ents is None:
+                    ents = [e]
+                else:
+                    ents.append(e)
+            off += len(t)
+        text = "".join(out)
+    except (KeyError, TypeError):
+        raise ValueError(f"unexpected text parts {parts!r}") from None
+    if ents is not None and not text.isascii():
+        # Offsets above count code points; Telegram counts UTF-16 units (astral = 2).
+        for e in ents:
+            e["length"] = _u16(e["text"])
+            e["offset"] = _u16(text[: e["offset"]])
+    return text, ents
+
+
+# --- media --------------------------------------------------------------------
+
+_MEDIA_TYPES = {
+    "voice_message": "voice",
+    "video_message": "video_note",
+    "video_file": "video",
+    "audio_file": "audio",
+    "sticker": "sticker",
+    "animation": "animation",
+    "photo": "photo",
+}
+# Keys that mark a media kind when there is no media_type, in precedence order.
+_MEDIA_KEYS = (
+    ("photo", "photo"),
+    ("file", "document"),
+    ("poll", "poll"),
+    ("contact_information", "contact"),
+    ("place_name", "venue"),
+    ("address", "venue"),
+    ("location_information", "location"),
+    ("game_title", "game"),
+    ("invoice_information", "invoice"),
+    ("dice", "dice"),
+    ("todo_list", "todo_list"),
+    ("giveaway_information", "giveaway"),
+    ("giveaway_results", "giveaway"),
+    ("paid_stars_amount", "other"),
+)
+# (message key, FileRecord.kind, size key)
+_FILE_KEYS = (
+    ("photo", "photo", "photo_file_size"),
+    ("file", "file", "file_size"),
+    ("thumbnail", "thumbnail", "thumbnail_file_size"),
+    ("contact_vcard", "file", "contact_vcard_file_size"),
+)
+
+# Everything _extras() looks at; a message with none of these takes the fast path.
+_EXTRA_KEYS = frozenset(
+    {
+        "edited", "edited_unixtime", "reply_to_message_id", "reply_to_peer_id", "message_id",
+        "game_message_id", "invoice_message_id", "forwarded_from", "forwarded_from_id", "saved_from",
+        "via_bot", "reactions", "inline_bot_buttons", "media_group_id", "grouped_id", "mime_type",
+        "duration_seconds", "media_type", "thumbnail",
+    }
+    | {k for k, _ in _MEDIA_KEYS}
+    | {k for k, _, _ in _FILE_KEYS}
+)
+
+
+_REPLY_KEYS = frozenset({"reply_to_message_id", "message_id", "game_message_id", "invoice_message_id"})
+_MEDIA_ANY = frozenset({"media_type"} | {k for k, _ in _MEDIA_KEYS} | {k for k, _, _ in _FILE_KEYS})
+
+
+def _not_included(path: str) -> bool:
+    # "(File not included. …)", "(File exceeds maximum size. …)", "(File unavailable, …)",
+    # optionally prefixed by a name; "(Photo …)" in the userpic/story variants.
+    return path.endswith(")") and ("(File " in path or "(Photo " in path)
+
+
+def _int_or_none(v: Any) -> int | None:
+    return v if type(v) is int else None
+
+
+# --- the JSON stream ------------------------------------------------------------
+
+_WS = re.compile(rb"[ \t\n\r]*").match
+_SEP = re.compile(rb"[ \t\n\r]*,[ \t\n\r]*").match
+_INDENT = re.compile(rb"[ \t]*").match
+_CHUNK = 1 << 20  # bytes per read
+_AHEAD = 1 << 18  # refill when less than this is left: few elements straddle a chunk
+# Bytes decoded per orjson call in the hot loop (~100 messages). Kept small on purpose:
+# objects still alive when the cyclic GC runs get promoted, and enough promotions trigger
+# full collections that walk every object of the host process: with a few hundred
+# messages alive at a time, parsing inside the test suite's process (~65k objects)
+# ran ~35% slower, and bigger hosts (Dagster) have more objects.
+_WINDOW = 1 << 15
+_SLACK = 64  # a decode error this close to the window end may be a value cut by the window
+_BOM = codecs.BOM_UTF8
+# Telegram Desktop writes control characters as "\xNN" (not JSON); count backslashes so an
+# escaped backslash followed by "x" is left alone.
+_X_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
+# tdesktop 4.1 wrote custom emoji paths unquoted: "document_id": stickers/sticker (2).webm
+_BARE_DOC_ID = re.compile(
+    rb'((?<!\\)"document_id":[ \t]*)(?![\s"\-0-9\[{]|true\b|false\b|null\b)([^\r\n]*?)([ \t]*,?[ \t]*(?:\r?\n|$))'
+)
+
+
+def _quote_doc_id(m: re.Match) -> bytes:
+    value = m.group(2).decode("utf-8", "replace")
+    return m.group(1) + json.dumps(value, ensure_ascii=False).encode() + m.group(3)
+
+
+class _Stream:
+    """Incremental JSON reader over UTF-8 bytes.
+
+    The skeleton (objects, arrays, keys) is walked in Python; whole values are decoded
+    by C code: orjson for runs of array elements (straight from the bytes), the stdlib
+    scanner (on a small decoded window) for everything else and as the fallback.
+    Positions are byte offsets, so error messages can point into the file.
+    """
+
+    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs")
+
+    def __init__(self, f, source: str, chunk: int | None = None, offset: int = 0) -> None:
+        self.source = source
+        self._f = f
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
+        self._base = offset  # file offset of buf[0]
+        self._chunk = chunk or _CHUNK
+        # strict=False: raw control characters inside strings are tolerated, not fatal.
+        self._scan = json.JSONDecoder(strict=False).scan_once
+        self.repairs = 0
+        if offset == 0 and self.fill() and self.buf.startswith(_BOM):
+            self.pos = len(_BOM)
+
+    # errors
+    def error(self, where: str, problem: str) -> TelegramDataError:
+        return TelegramDataError(self.source, where, problem)
+
+    def _truncated(self, where: str) -> TelegramDataError:
+        return self.error(where, "truncated JSON: unexpected end of file")
+
+    def _invalid(self, where: str, at: int, problem: str) -> TelegramDataError:
+        return self.error(where, f"invalid JSON at byte {self._base + at}: {problem}")
+
+    def _unexpected(self, c: bytes, wanted: str, where: str) -> TelegramDataError:
+        if not c:
+            return self._truncated(where)
+        return self._invalid(where, self.pos, f"expected {wanted}, found {c.decode('utf-8', 'replace')!r}")
+
+    # buffer
+    def fill(self, want: int = 0) -> bool:
+        """Drop consumed bytes and read at least one more chunk (or ``want`` bytes); False at EOF."""
+        if self.eof:
+            return False
+        data = self._f.read(max(self._chunk, want))
+        self._base += self.pos
+        self.buf = self.buf[self.pos :] + data
+        self.pos = 0
+        if not data:
+            self.eof = True
+            return False
+        return True
+
+    def byte_offset(self) -> int:
+        """File offset of the cursor."""
+        return self._base + self.pos
+
+    def peek(self) -> bytes:
+        """Skip whitespace; the next byte, or b'' at end of input."""
+        while True:
+            pos = _WS(self.buf, self.pos).end()
+            self.pos = pos
+            if pos < len(self.buf):
+                return self.buf[pos : pos + 1]
+            if not self.fill():
+                return b""
+
+    def expect(self, ch: bytes, where: str) -> None:
+        c = self.peek()
+        if c != ch:
+            raise self._unexpected(c, repr(ch.decode()), where)
+        self.pos += 1
+
+    def at_end(self) -> bool:
+        return self.peek() == b""
+
+    # values
+    def value(self, where: str, window: int = 256) -> Any:
+        """Decode the JSON value at the cursor with the stdlib scanner.
+
+        Decodes a window of bytes, widening it (and reading more) while the value may
+        just be cut by the window; repairs known exporter bugs; raises otherwise.
+        """
+        if not self.peek():
+            raise self._truncated(where)
+        w = window
+        while True:
+            if self.pos + w > len(self.buf) and not self.eof:
+                self.fill(w)
+            buf, pos = self.buf, self.pos
+            stop = min(pos + w, len(buf))
+            whole = self.eof and stop == len(buf)  # nothing after the window
+            while pos < stop < len(buf) and buf[stop] & 0xC0 == 0x80:
+                stop -= 1  # do not cut a UTF-8 sequence
+            try:
+                s = buf[pos:stop].decode("utf-8")
+            except UnicodeDecodeError as e:
+                if e.reason == "unexpected end of data":
+                    if not whole:
+                        w *= 2
+                        continue
+                    raise self._truncated(where) from None
+                raise self._invalid(where, pos + e.start, f"not UTF-8 ({e.reason})") from None
+            try:
+                obj, end = self._scan(s, 0)
+            except StopIteration as e:
+                err, msg = e.value, "Expecting value"
+            except json.JSONDecodeError as e:
+                err, msg = e.pos, e.msg
+            else:
+                if end < len(s) or whole or type(obj) not in (int, float):
+                    self.pos = pos + (end if len(s) == stop - pos else len(s[:end].encode()))
+                    return obj
+                w *= 2  # a number at the window edge may go on
+                continue
+            near_end = len(s) - err <= _SLACK or msg.startswith("Unterminated")
+            if near_end and not whole:
+                w *= 2
+                continue
+            if self.repairs < 1000 and self._repair(msg):
+                continue
+            rest = s[err:].strip()  # at the end of the file: cut off, or just wrong?
+            if near_end and (msg.startswith("Unterminated") or any(x.startswith(rest) for x in ("true", "false", "null"))):
+                raise self._truncated(where)
+            raise self._invalid(where, pos + len(s[:err].encode()), msg)
+
+    def _repair(self, msg: str) -> bool:
+        """Fix known exporter bugs in the unread part of the buffer; True if anything changed.
+
+        The fix lengthens the buffer, so byte offsets reported after it are a few bytes off.
+        """
+        tail = self.buf[self.pos :]
+        if "escape" in msg:
+            fixed = _X_ESCAPE.sub(rb"\1\\u00\2", tail)
+        elif msg.startswith("Expecting value"):
+            fixed = _BARE_DOC_ID.sub(_quote_doc_id, tail)
+        else:
+            return False
+        if fixed == tail:
+            return False
+        self.buf = self.buf[: self.pos] + fixed
+        self.repairs += 1
+        return True
+
+    def members(self, where: str) -> Iterator[str]:
+        """Keys of the object at the cursor; the caller consumes each value before the next key."""
+        self.expect(b"{", where)
+        c = self.peek()
+        if c == b"}":
+            self.pos += 1
+            return
+        while True:
+            if c != b'"':
+                raise self._unexpected(c, "a key", where)
+            key = self.value(where)
+            self.expect(b":", where)
+            yield key
+            c = self.peek()
+            if c == b",":
+                self.pos += 1
+                c = self.peek()
+            elif c == b"}":
+                self.pos += 1
+                return
+            else:
+                raise self._unexpected(c, "',' or '}'", where)
+
+    def elements(self, where: str) -> Iterator[int]:
+        """Indexes of the array at the cursor; the caller consumes each element."""
+        self.expect(b"[", where)
+        if self.peek() == b"]":
+            self.pos += 1
+            return
+        i = 0
+        while True:
+            yield i
+            c = self.peek()
+            if c == b",":
+                self.pos += 1
+                i += 1
+            elif c == b"]":
+                self.pos += 1
+                return
+            else:
+                raise self._unexpected(c, "',' or ']'", f"{where}[{i}]")
+
+    def _batch(self, data: bytes) -> tuple[list, int] | None:
+        """Decode ``[…]`` holding a run of elements; (elements, bytes used) or None."""
+        try:
+            return _loads(data), len(data)  # orjson: about half the work of json, no decoding
+        except ValueError:
+            pass
+        try:  # the array may end inside the run; or orjson's limits (huge ints, NaN, lone surrogates)
+            s = data.decode("utf-8")
+            objs, end = self._scan(s, 0)
+        except (UnicodeDecodeError, StopIteration, json.JSONDecodeError):
+            return None
+        return objs, (end if len(s) == len(data) else len(s[:end].encode()))
+
+    def values(self, where: str) -> Iterator[Any]:
+        """Decoded elements of the array at the cursor: the hot loop.
+
+        Elements are decoded many at a time: the first element shows how the writer
+        ends an element (newline, indentation, "}"), the array's own line shows how it
+        ends the array; the bytes up to the last element end within a window go to
+        orjson as ``[`` + run + ``]``. This is only a guess about the layout, and it
+        cannot go wrong: JSON values are self-delimiting, so when the decoder accepts
+        the run, its elements are exactly the array's next elements. When it does not,
+        elements are decoded one at a time (which also repairs and reports errors).
+        """
+        line = self.buf.rfind(b"\n", 0, self.pos) + 1
+        indent = self.buf[line : _INDENT(self.buf, line).end()]
+        self.expect(b"[", where)
+        if self.peek() == b"]":
+            self.pos += 1
+            return
+        array_end = b"\n" + indent + b"]"  # where tdesktop (and json.dump) close the array
+        sep, batch = _SEP, self._batch
+        buf, pos = self.buf, self.pos
+        i = 0
+        close: bytes | None = None  # how an element ends, e.g. b"\n     }"
+        learn = True
+        window = 1024  # for one-at-a-time decoding: twice the last element
+        while True:
+            if len(buf) - pos < _AHEAD and not self.eof:
+                self.pos = pos
+                self.fill()
+                buf, pos = self.buf, self.pos
+            cut = -1
+            if close is not None:
+                # Stop at the array's end when we can see it, so orjson gets whole runs
+                # there too; a "end" found before any element end was a wrong guess.
+                limit = pos + _WINDOW
+                stop = buf.find(array_end, pos, limit)
+                if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
+                    cut = buf.rfind(close, pos, limit)
+            if cut > pos:
+                cut += len(close)
+                got = batch(b"[" + buf[pos:cut] + b"]")
+                if got is None:
+                    # Not the layout we guessed, or bad JSON: decode the next element alone.
+                    # A repaired exporter bug explains the failure; anything else ends batching.
+                    repairs = self.repairs
+                    self.pos = pos
+                    obj = self.value(f"{where}[{i}]", window)
+                    if self.repairs == repairs:
+                        close = None
+                    buf, end = self.buf, self.pos
+                    yield obj
+                    i += 1
+                else:
+                    objs, used = got
+                    yield from objs
+                    i += len(objs)
+                    if used < cut - pos + 2:  # the array itself ended inside the run
+                        self.pos = pos + used - 1
+                        return
+                    end = cut
+            else:
+                self.pos = pos
+                start = self._base + pos  # a file offset: value() may refill and move the buffer
+                obj = self.value(f"{where}[{i}]", window)
+                buf, end = self.buf, self.pos
+                size = self._base + end - start
+                window = max(1024, 2 * size)
+                if learn:
+                    learn = False
+                    nl = buf.rfind(b"\n", end - size, end)
+                    if nl >= 0 and buf[end - 1 : end] in (b"}", b"]") and not buf[nl + 1 : end - 1].strip(b" \t"):
+                        close = buf[nl:end]
+                yield obj
+                i += 1
+            m = sep(buf, end)
+            if m is not None and m.end() < len(buf):
+                pos = m.end()
+                continue
+            # end of the array, the buffer edge, or junk
+            self.pos = end
+            c = self.peek()
+            if c == b",":
+                self.pos += 1
+                self.peek()
+                buf, pos = self.buf, self.pos
+            elif c == b"]":
+                self.pos += 1
+                return
+            else:
+                raise self._unexpected(c, "',' or ']'", f"{where}[{i}]")
+
+    def skip(self, where: str) -> None:
+        """Consume a value without keeping it; big arrays/objects one element at a time."""
+        c = self.peek()
+        if c == b"[":
+            for _ in self.values(where):
+                pass
+        elif c == b"{":
+            for key in self.members(where):
+                self.value(f"{where}.{key}")
+        else:
+            self.value(where)
+
+
+# --- the parser ---------------------------------------------------------------
+
+
+def _make_filter(chat_filter: ChatFilter) -> Callable[[ChatRecord], bool] | None:
+    if chat_filter is None or callable(chat_filter):
+        return chat_filter
+    wanted = frozenset(chat_filter)
+    return lambda chat: chat.chat_id in wanted
+
+
+class _Parser:
+    def __init__(self, path: str | os.PathLike, chat_filter: ChatFilter) -> None:
+        self.path = os.fspath(path)
+        self.source = str(path)
+        self.base = os.path.dirname(os.path.abspath(self.path))
+        self._base_prefix = os.path.join(self.base, "")
+        self._real_base: str | None = None
+        self.keep = _make_filter(chat_filter)
+        self.owner_id: int | None = None
+        self.era: str | None = None  # last format era seen in this file
+        self._peers: dict[Any, int] = {}  # from_id value -> marked id (few distinct values)
+
+    def error(self, where: str, problem: str) -> TelegramDataError:
+        return TelegramDataError(self.source, where, problem)
+
+    # structure
+    def batches(self) -> Iterator[list[Record]]:
+        """Records in small lists: one generator hop per batch instead of per record."""
+        with open(self.path, "rb") as f:
+            rs = _Stream(f, self.source)
+            c = rs.peek()
+            if c != b"{":
+                raise self.error("$", "not a Telegram export: the top level is not a JSON object")
+            found = yield from self._object(rs, "$", False)
+            if not rs.at_end():
+                raise self.error("$", f"invalid JSON at byte {rs.byte_offset()}: data after the top-level object")
+        if not found:
+            raise self.error("$", "not a Telegram export: no 'messages', 'chats' or 'personal_information'")
+
+    def _object(self, rs: _Stream, path: str, is_left: bool) -> Iterator[list[Record]]:
+        """A chat object, or the top level (which is a chat in single-chat exports).
+
+        Returns (to ``yield from``) whether anything export-like was found.
+        """
+        top = path == "$"
+        header: dict[str, Any] = {}
+        deferred: tuple[int, str] | None = None
+        found = has_messages = False
+        for key in rs.members(path):
+            kp = key if top else f"{path}.{key}"
+            if key == "messages":
+                found = has_messages = True
+                if "type" in header and "id" in header:
+                    yield from self._messages(rs, kp, header, is_left)
+                else:
+                    # Key order other than tdesktop's (e.g. re-sorted JSON): the chat's id
+                    # comes later, so come back for the messages once it is known.
+                    deferred = (rs.byte_offset(), kp)
+                    rs.skip(kp)
+            elif key in ("name", "type", "id"):
+                header[key] = rs.value(kp)
+            elif top and key in ("chats", "left_chats"):
+                found = True
+                yield from self._chat_list(rs, key)
+            elif top and key == "personal_information":
+                found = True
+                owner = self._owner(rs.value(kp))
+                if owner is not None:
+                    yield [owner]
+            elif top and key in ("contacts", "frequent_contacts", "profile_pictures", "sessions"):
+                self._sniff(rs, kp)
+            else:
+                rs.skip(kp)
+        if deferred is not None:
+            offset, kp = deferred
+            with open(self.path, "rb") as f:
+                f.seek(offset)
+                yield from self._messages(_Stream(f, self.source, offset=offset), kp, header, is_left)
+        elif not top and not has_messages:
+            yield from self._messages(None, f"{path}.messages", header, is_left)
+        return found
+
+    def _chat_list(self, rs: _Stream, key: str) -> Iterator[list[Record]]:
+        is_left = key == "left_chats"
+        for k in rs.members(key):
+            if k != "list":
+                rs.skip(f"{key}.{k}")
+                continue
+            for i in rs.elements(f"{key}.list"):
+                p = f"{key}.list[{i}]"
+                if rs.peek() != b"{":
+                    raise self.error(p, "a chat must be a JSON object")
+                yield from self._object(rs, p, is_left)
+
+    def _sniff(self, rs: _Stream, path: str) -> None:
+        """Skip a side section, noting the format era: ``*_unixtime`` only exists in new exports."""
+        c = rs.peek()
+        if c == b"[":
+            items = rs.values(path)
+        elif c == b"{":
+            items = (rs.value(f"{path}.{k}") for k in rs.members(path))
+        else:
+            rs.value(path)
+            return
+        for item in items:
+            if self.era is None and isinstance(item, (dict, list)) and "_unixtime" in json.dumps(item):
+                self.era = "new"
+
+    def _owner(self, info: Any) -> OwnerRecord | None:
+        if type(info) is not dict or type(info.get("user_id")) is not int or info["user_id"] <= 0:
+            return None
+        self.owner_id = info["user_id"]
+        first = info.get("first_name") or None
+        last = info.get("last_name") or None
+        username = info.get("username") or None
+        if type(username) is str:
+            username = username.lstrip("@") or None
+        display = " ".join(p for p in (first, last) if type(p) is str) or None
+        return OwnerRecord(
+            user_id=self.owner_id, display_name=display, first_name=first, last_name=last,
+            username=username, bio=info.get("bio") or None,
+        )
+
+    # chats
+    def _chat(self, header: dict[str, Any], era: str | None, path: str, is_left: bool) -> ChatRecord:
+        ctype = _chat_type(header.get("type"))
+        raw = header.get("id")
+        if ctype is None:
+            raise self.error(f"{path}.type", f"chat type missing or not a string: {header.get('type')!r}")
+        if type(raw) is not int:
+            raise self.error(f"{path}.id", f"chat id missing or not an integer: {raw!r}")
+        if raw < 0 and ctype in _USER_CHAT_TYPES and header.get("type") not in _CHAT_TYPES:
+            ctype = "channel" if raw <= -CHANNEL_ID_OFFSET else "group"  # unknown type, marked group id
+        if era is not None:
+            self.era = era
+        name = header.get("name")
+        return ChatRecord(
+            chat_id=self._chat_id(raw, ctype, era or self.era, path),
+            type=ctype,
+            title=name if type(name) is str else None,
+            is_left=is_left,
+        )
+
+    def _chat_id(self, raw: int, ctype: str, era: str | None, path: str) -> int:
+        if ctype in _USER_CHAT_TYPES:
+            if ctype == "saved" and self.owner_id is not None:
+                return self.owner_id
+            if raw <= 0:
+                raise self.error(f"{path}.id", f"user chat with a non-positive id {raw}")
+            if era == "old" and _OLD_USER_SHIFT <= raw < _OLD_USER_SHIFT + _OLD_SPAN:
+                return raw - _OLD_USER_SHIFT
+            return raw
+        if raw < 0:
+            return raw  # already a marked id
+        if raw >> _APP_PEER_SHIFT:
+            bare = raw & _APP_PEER_MASK
+        elif raw > CHANNEL_ID_OFFSET:
+            return -raw  # "100…" marked channel id without its sign
+        elif _OLD_CHAT_SHIFT <= raw < _OLD_CHAT_SHIFT + _OLD_SPAN:
+            bare = raw - _OLD_CHAT_SHIFT
+        else:
+            bare = raw
+        return mark_group_id(bare) if ctype == "group" else mark_channel_id(bare)
+
+    # messages
+    def _messages(self, rs: _Stream | None, path: str, header: dict, is_left: bool) -> Iterator[list[Record]]:
+        chat_path = path[: -len(".messages")] or "$"
+        if rs is None:  # a chat object without messages still is a chat
+            chat = self._chat(header, None, chat_path, is_left)
+            if self.keep is None or self.keep(chat):
+                yield [chat]
+            return
+        if rs.peek() != b"[":
+            raise self.error(path, "'messages' must be a JSON array")
+        values = rs.values(path)
+        first = next(values, _END)
+        chat = self._chat(header, _message_era(first), chat_path, is_left)
+        if self.keep is not None and not self.keep(chat):
+            for _ in values:  # read through: JSON has no index to skip by
+                pass
+            return
+        if first is _END:
+            yield [chat]
+            return
+        seen: set[int | None] = set()
+        build = self._message
+        out: list[Record] = [chat]
+        append = out.append
+        i = 0
+        try:
+            chat_id = chat.chat_id
+            for m in chain((first,), values):
+                rec = build(m, chat_id, path, i)
+                i += 1
+                if rec is None:
+                    continue
+                sid = rec.sender_id
+                if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
+                    seen.add(sid)
+                    if sid is not None and sid > 0:
+                        append(UserRecord(user_id=sid, display_name=rec.sender_name))
+                append(rec)
+                if len(out) >= _BATCH:
+                    yield out
+                    out = []
+                    append = out.append
+        except TelegramDataError:
+            if out:
+                yield out  # what came before the bad spot still goes out
+            raise
+        if out:
+            yield out
+
+    def _bad(self, path: str, i: int, mid: Any, problem: str) -> TelegramDataError:
+        return self.error(f"{path}[{i}] (message id {mid!r})", problem)
+
+    def _peer(self, v: Any, path: str, i: int, mid: Any, key: str) -> int:
+        try:
+            pid = _peer_id(v)
+        except (TypeError, ValueError):
+            raise self._bad(path, i, mid, f"bad {key} {v!r}") from None
+        if len(self._peers) < 100_000:
+            self._peers[v] = pid
+        return pid
+
+    def _message(self, m: dict, chat_id: int, path: str, i: int) -> MessageRecord | None:
+        # The hot path: plain lookups, no helper calls unless the message has something extra.
+        try:
+            mid = m["id"]
+            get = m.get
+        except (KeyError, TypeError, AttributeError):
+            if type(m) is dict:
+                raise self._bad(path, i, None, "message without an id") from None
+            raise self.error(f"{path}[{i}]", f"a message must be a JSON object, not {type(m).__name__}") from None
+        if type(mid) is not int:
+            raise self._bad(path, i, mid, "message id is not an integer")
+        mtype = get("type")
+        if mtype == "service":
+            kind, fid, name = "service", get("actor_id"), get("actor")
+        elif mtype == "unsupported":
+            return None  # tdesktop writes only {id, type} for media it cannot export
+        else:
+            kind, fid, name = "message", get("from_id"), get("from")
+        du = get("date_unixtime")
+        try:
+            if du is not None:
+                date = _from_ts(int(du), _UTC)
+            else:
+                date = _from_iso(get("date"))
+                if date.tzinfo is None:
+                    date = date.replace(tzinfo=_UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            raise self._bad(path, i, mid, f"bad date {get('date_unixtime', get('date'))!r}") from None
+        if fid is None:
+            sender = None
+        else:
+            try:
+                sender = self._peers[fid]
+            except (KeyError, TypeError):  # first sight of this value (or unhashable junk)
+                sender = self._peer(fid, path, i, mid, "actor_id" if kind == "service" else "from_id")
+        if name is not None and type(name) is not str:
+            name = str(name)
+        text = get("text", "")
+        te = get("text_entities")
+        if type(text) is str and (not te or (type(te) is list and len(te) == 1)):
+            # tdesktop writes a plain string only for unformatted text: one plain part.
+            entities = None
+        else:
+            text, entities = self._text(text, te, path, i, mid)
+        if kind == "service":
+            rec = MessageRecord(
+                chat_id, mid, date, kind, sender, name, text, entities, action=get("action"), actor_id=sender, raw=m
+            )
+        else:
+            rec = MessageRecord(chat_id, mid, date, kind, sender, name, text, entities, raw=m)
+        if not _EXTRA_KEYS.isdisjoint(m):
+            self._extras(rec, m, _EXTRA_KEYS.intersection(m), path, i, mid)
+        return rec
+
+    def _text(self, text: Any, te: Any, path: str, i: int, mid: int) -> tuple[str, list | None]:
+        """Text and entities when ``text`` is not a plain string (or carries several parts)."""
+        if text is None:
+            return "", None
+        try:
+            if type(text) is list:
+                # The list form has everything text_entities has (plain parts are strings).
+                return _parts(text)
+            if type(text) is str and type(te) is list:
+                return text, _parts(te)[1]
+        except ValueError as e:
+            raise self._bad(path, i, mid, str(e)) from None
+        raise self._bad(path, i, mid, f"bad text {text!r} / text_entities {te!r}")
+
+    def _extras(self, rec: MessageRecord, m: dict, keys: frozenset, path: str, i: int, mid: int) -> None:
+        """Fill the optional fields; ``keys`` are the _EXTRA_KEYS present in ``m``."""
+        get = m.get
+        if "edited_unixtime" in keys or "edited" in keys:
+            try:
+                eu = get("edited_unixtime")
+                if eu is not None:
+                    ts = int(eu)
+                    rec.edit_date = _from_ts(ts, _UTC) if ts > 0 else None
+                else:
+                    ed = get("edited")
+                    # Old exports write "1970-01-01T…" (local time, so maybe 1969) for "not edited".
+                    if ed is not None and ed[:4] >= "2000":
+                        d = _from_iso(ed)
+                        rec.edit_date = d.replace(tzinfo=_UTC) if d.tzinfo is None else d
+            except (TypeError, ValueError, OverflowError, OSError):
+                raise self._bad(path, i, mid, f"bad edit date {get('edited_unixtime', get('edited'))!r}") from None
+        if not keys.isdisjoint(_REPLY_KEYS):
+            reply = get("reply_to_message_id")
+            if reply is None and rec.kind == "service":
+                # pin / game score / payment / wallpaper service messages point at a message;
+                # Telethon exposes that as reply_to, so we do the same.
+                reply = get("message_id", get("game_message_id", get("invoice_message_id")))
+            if reply is not None:
+                if type(reply) is not int:
+                    raise self._bad(path, i, mid, f"bad reply_to_message_id {reply!r}")
+                rec.reply_to_message_id = reply
+        if "reply_to_peer_id" in keys:
+            rec.reply_to_peer_id = self._opt_peer(m, "reply_to_peer_id", path, i, mid)
+        if "forwarded_from_id" in keys:
+            rec.forwarded_from_id = self._opt_peer(m, "forwarded_from_id", path, i, mid)
+        if "forwarded_from" in keys:
+            v = m["forwarded_from"]
+            # null = forwarded from a hidden/deleted sender: "" keeps "this is a forward".
+            rec.forwarded_from = v if type(v) is str else ""
+        if "saved_from" in keys and type(m["saved_from"]) is str:
+            rec.saved_from = m["saved_from"]
+        if "via_bot" in keys and type(m["via_bot"]) is str:
+            rec.via_bot = m["via_bot"]
+        if "reactions" in keys and type(m["reactions"]) is list:
+            rec.reactions = m["reactions"]
+        if "inline_bot_buttons" in keys and type(m["inline_bot_buttons"]) is list:
+            rec.inline_buttons = m["inline_bot_buttons"]
+        if "media_group_id" in keys or "grouped_id" in keys:
+            v = get("media_group_id", get("grouped_id"))
+            if v is not None:
+                try:
+                    rec.grouped_id = int(v)
+                except (TypeError, ValueError):
+                    raise self._bad(path, i, mid, f"bad grouped id {v!r}") from None
+        if "mime_type" in keys and type(m["mime_type"]) is str:
+            rec.mime_type = m["mime_type"]
+        if "duration_seconds" in keys:
+            rec.duration_seconds = _int_or_none(m["duration_seconds"])
+        if keys.isdisjoint(_MEDIA_ANY):
+            return
+        if rec.kind == "message":
+            mt = get("media_type")
+            if mt is not None:
+                rec.media_type = _MEDIA_TYPES.get(mt, "other")
+            else:
+                for key, kind in _MEDIA_KEYS:
+                    if get(key) is not None:
+                        rec.media_type = kind
+                        break
+        for key, kind, size_key in _FILE_KEYS:
+            v = get(key)
+            if v:
+                if type(v) is not str:
+                    raise self._bad(path, i, mid, f"bad {key} path {v!r}")
+                rec.files.append(self._file(v, kind, m, size_key, path, i, mid))
+
+    def _opt_peer(self, m: dict, key: str, path: str, i: int, mid: int) -> int | None:
+        v = m[key]
+        if v is None:
+            return None
+        try:
+            return self._peers[v]
+        except (KeyError, TypeError):
+            return self._peer(v, path, i, mid, key)
+
+    def _file(self, value: str, kind: str, m: dict, size_key: str, path: str, i: int, mid: int) -> FileRecord:
+        get = m.get
+        rec = FileRecord(kind=kind, status="not_included", size=_int_or_none(get(size_key)))
+        if kind != "thumbnail":
+            rec.width = _int_or_none(get("width"))
+            rec.height = _int_or_none(get("height"))
+        if kind == "file":
+            name = get("file_name")
+            rec.file_name = name if type(name) is str else None
+            mime = get("mime_type")
+            rec.mime_type = mime if type(mime) is str else None
+            rec.duration_seconds = _int_or_none(get("duration_seconds"))
+        if _not_included(value):
+            return rec
+        full = self._resolve(value, path, i, mid)
+        if rec.file_name is None:
+            rec.file_name = os.path.basename(full)
+        if os.path.isfile(full):
+            if self._real_base is None:
+                self._real_base = os.path.join(os.path.realpath(self.base), "")
+            if not os.path.realpath(full).startswith(self._real_base):
+                raise self._bad(path, i, mid, f"media path {value!r} leads outside the export directory (symlink)")
+            rec.status = "present"
+            rec.source_path = full
+        else:
+            rec.status = "missing"
+        return rec
+
+    def _resolve(self, rel: str, path: str, i: int, mid: int) -> str:
+        """Absolute path of a media file named by the export; it must stay inside the export dir."""
+        if "\x00" in rel:
+            raise self._bad(path, i, mid, f"bad media path {rel!r}")
+        full = os.path.normpath(os.path.join(self.base, rel))
+        if not full.startswith(self._base_prefix):
+            raise self._bad(path, i, mid, f"media path {rel!r} leads outside the export directory")
+        return full
+
+
+def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None) -> Iterator[Record]:
+    """Stream normalized records from a Telegram Desktop ``result.json``.
+
+    ``chat_filter``: ``None`` (all chats), a callable taking the ``ChatRecord`` and
+    returning whether to keep the chat, or a collection of marked chat ids. Skipped
+    chats are still read through (JSON has no index) but produce no records.
+
+    Raises ``TelegramDataError`` for bad input; records before the bad spot have
+    already been yielded.
+    """
+    return chain.from_iterable(_Parser(path, chat_filter).batches())
+
+
+def detect_export_kind(path: str | os.PathLike) -> str:
+    """``"single_chat"`` or ``"full_account"``; ``TelegramDataError`` if not a Telegram export.
+
+    Reads only as far as the first ``chats``/``left_chats``/``messages`` key (right at
+    the start in Telegram Desktop's output).
+    """
+    source = str(path)
+    with open(path, "rb") as f:
+        rs = _Stream(f, source, chunk=1 << 16)
+        if rs.peek() != b"{":
+            raise TelegramDataError(source, "$", "not a Telegram export: the top level is not a JSON object")
+        personal = False
+        for key in rs.members("$"):
+            if key in ("chats", "left_chats"):
+                return FULL_ACCOUNT
+            if key == "messages":
+                return SINGLE_CHAT
+            personal = personal or key == "personal_information"
+            rs.skip(key)
+    if personal:  # an account export with no chats selected
+        return FULL_ACCOUNT
+    raise TelegramDataError(source, "$", "not a Telegram export: no 'messages', 'chats' or 'personal_information'")

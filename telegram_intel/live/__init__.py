@@ -1,0 +1,1 @@
+"""Live Telegram (Telethon): login, incremental history sync, participants, media, real-time listener."""

@@ -1,0 +1,83 @@
+"""Sync state in PostgreSQL: per-chat cursors, tombstones, the username → chat id cache.
+
+Each function is its own short transaction; cursors are only written after the batch they
+cover has committed (see ``TelethonSource``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from telegram_intel.lib.records import CHANNEL_ID_OFFSET
+
+
+def get_cursor(engine: Engine, chat_id: int) -> int:
+    with engine.connect() as conn:
+        value = conn.execute(
+            sa.text("SELECT last_message_id FROM telegram_sync_cursors WHERE chat_id = :c"), {"c": chat_id}
+        ).scalar()
+    return int(value or 0)
+
+
+def set_cursor(engine: Engine, chat_id: int, last_message_id: int) -> int:
+    """Advance (never move back) the chat's high-water mark; returns the stored value."""
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.text(
+                "INSERT INTO telegram_sync_cursors AS c (chat_id, last_message_id, updated_at) "
+                "VALUES (:c, :m, now()) ON CONFLICT (chat_id) DO UPDATE SET "
+                "last_message_id = GREATEST(c.last_message_id, EXCLUDED.last_message_id), updated_at = now() "
+                "RETURNING last_message_id"
+            ),
+            {"c": chat_id, "m": last_message_id},
+        ).scalar_one()
+
+
+def mark_scanned(engine: Engine, chat_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE telegram_chats SET last_scanned_at = now() WHERE chat_id = :c"), {"c": chat_id})
+
+
+def mark_deleted(engine: Engine, message_ids: Iterable[int], *, chat_id: int | None = None,
+                 non_channel_chats: Collection[int] = ()) -> int:
+    """Tombstone deleted messages (rows stay; ``deleted_at`` is set once and never cleared).
+
+    Telegram names the chat only for channel/supergroup deletions. Other deletions carry bare ids,
+    which are unique per account across private chats and basic groups, so they are matched
+    within ``non_channel_chats`` (the whitelisted ones).
+    """
+    ids = list(message_ids)
+    if not ids:
+        return 0
+    with engine.begin() as conn:
+        if chat_id is not None:
+            result = conn.execute(
+                sa.text("UPDATE telegram_messages SET deleted_at = now(), updated_at = now() "
+                        "WHERE chat_id = :c AND message_id = ANY(:ids) AND deleted_at IS NULL"),
+                {"c": chat_id, "ids": ids},
+            )
+        else:
+            chats = [c for c in non_channel_chats if c > -CHANNEL_ID_OFFSET]
+            if not chats:
+                return 0
+            result = conn.execute(
+                sa.text("UPDATE telegram_messages SET deleted_at = now(), updated_at = now() "
+                        "WHERE chat_id = ANY(:chats) AND message_id = ANY(:ids) AND deleted_at IS NULL"),
+                {"chats": chats, "ids": ids},
+            )
+    return result.rowcount
+
+
+def chat_ids_by_username(engine: Engine, usernames: Collection[str]) -> dict[str, int]:
+    """Usernames resolved by an earlier run (stored on chats), so they are not resolved again."""
+    if not usernames:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT lower(username), chat_id FROM telegram_chats WHERE lower(username) = ANY(:u)"),
+            {"u": [u.lower() for u in usernames]},
+        ).all()
+    return {u: c for u, c in rows}

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from telegram_intel.definitions import defs
+from telegram_intel.defs.ingest.assets import telegram_exports_partitions
+from telegram_intel.defs.ingest.sensors import telegram_export_inbox_sensor
+from telegram_intel.resources import TelegramIntelResource
+
+SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
+
+
+def graph_snapshot() -> dict:
+    """Keys, deps, partitions, checks and automation of every asset: changes only on purpose."""
+    graph = defs.resolve_asset_graph()
+    out = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        out[key.to_user_string()] = {
+            "deps": sorted(p.to_user_string() for p in node.parent_keys),
+            "group": node.group_name,
+            "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
+            "automation": str(node.automation_condition.get_label()) if node.automation_condition else None,
+            "checks": sorted(c.name for c in node.check_keys),
+        }
+    out["_jobs"] = sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__"))
+    out["_sensors"] = sorted(s.name for s in defs.sensors or [])
+    out["_schedules"] = sorted(s.name for s in defs.schedules or [])
+    return out
+
+
+def test_asset_graph_matches_snapshot():
+    current = graph_snapshot()
+    if os.environ.get("UPDATE_SNAPSHOT") == "1":
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text()), "asset graph changed: rerun with UPDATE_SNAPSHOT=1 if intended"
+
+
+def test_definitions_validate():
+    dg.Definitions.validate_loadable(defs)
+
+
+def _copy_fixture(fixtures_dir: Path, name: str, inbox: Path, key: str) -> str:
+    target = inbox / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fixtures_dir / name, target)
+    return key
+
+
+def _run_import(instance, key: str, resource: TelegramIntelResource):
+    job = defs.resolve_job_def("import_telegram_export")
+    return job.execute_in_process(
+        instance=instance, partition_key=key, resources={"telegram": resource}, raise_on_error=False
+    )
+
+
+def _mat_metadata(result, asset: str) -> dict:
+    mats = [
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.event_specific_data.materialization.asset_key.to_user_string() == asset
+    ]
+    assert len(mats) == 1
+    return {k: v.value for k, v in mats[0].metadata.items()}
+
+
+def test_import_job_materializes_with_metadata_and_checks(ti_env, engine, fixtures_dir):
+    inbox = ti_env / "inbox"
+    key = _copy_fixture(fixtures_dir, "telegram_2020-01.result.json", inbox, "old/result.json")
+    resource = TelegramIntelResource()
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(telegram_exports_partitions.name, [key])
+        first = _run_import(instance, key, resource)
+        assert first.success
+        meta = _mat_metadata(first, "telegram_messages")
+        expected = sum(len(c["messages"]) for c in json.loads((inbox / key).read_text())["chats"]["list"])
+        assert meta["messages_in_export"] == expected
+        assert meta["rows_new"] == expected and meta["rows_updated"] == 0
+        assert meta["first_message_at"] <= meta["last_message_at"]
+        assert "data:image/png;base64" in meta["messages_per_day"]
+        checks = {e.check_name: e.passed for e in first.get_asset_check_evaluations()}
+        assert checks == {"telegram_messages_valid": True, "telegram_users_valid": True, "telegram_chats_valid": True}
+
+        second = _run_import(instance, key, resource)
+        assert second.success
+        meta2 = _mat_metadata(second, "telegram_messages")
+        assert (meta2["rows_new"], meta2["rows_updated"]) == (0, 0)
+        assert meta2["messages_total"] == expected
+
+
+def test_blocking_check_stops_downstream(ti_env, engine, fixtures_dir):
+    inbox = ti_env / "inbox"
+    key = _copy_fixture(fixtures_dir, "telegram_2023-01.result.json", inbox, "e/result.json")
+    with engine.begin() as conn:  # a row with an impossible date already in the table
+        conn.execute(sa.text("INSERT INTO telegram_chats (chat_id, type) VALUES (1, 'private')"))
+        conn.execute(
+            sa.text("INSERT INTO telegram_messages (chat_id, message_id, date) VALUES (1, 1, '1970-01-01T00:00:00Z')")
+        )
+
+    ran = []
+
+    @dg.asset(deps=["telegram_messages"])
+    def downstream_model() -> None:
+        ran.append(True)
+
+    from telegram_intel.defs.ingest.assets import telegram_export_import
+    from telegram_intel.defs.ingest.checks import telegram_messages_valid
+
+    test_defs = dg.Definitions(
+        assets=[telegram_export_import, downstream_model],
+        asset_checks=[telegram_messages_valid],
+        resources={"telegram": TelegramIntelResource()},
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(telegram_exports_partitions.name, [key])
+        result = dg.materialize(
+            [telegram_export_import, downstream_model, telegram_messages_valid],
+            instance=instance,
+            partition_key=key,
+            resources={"telegram": TelegramIntelResource()},
+            raise_on_error=False,
+        )
+    assert test_defs is not None
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert evaluations["telegram_messages_valid"].passed is False
+    assert "ExpectColumnValuesToBeBetween" in evaluations["telegram_messages_valid"].metadata["failed"].value
+    assert not ran, "downstream asset ran although a blocking check failed"
+    assert not result.success
+
+
+def test_inbox_sensor_registers_partitions_and_requests_runs_once(ti_env, fixtures_dir):
+    inbox = ti_env / "inbox"
+    _copy_fixture(fixtures_dir, "telegram_2021-06_supergroup.result.json", inbox, "a/result.json")
+    _copy_fixture(fixtures_dir, "telegram_2024-01_inline-bot-buttons.result.json", inbox, "b.json")
+    (inbox / "a" / "ground_truth.json").write_text("{}")  # not an export: ignored
+
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance)
+        result = telegram_export_inbox_sensor(ctx)
+        assert sorted(r.partition_key for r in result.run_requests) == ["a/result.json", "b.json"]
+        (add,) = result.dynamic_partitions_requests
+        assert sorted(add.partition_keys) == ["a/result.json", "b.json"]
+
+        instance.add_dynamic_partitions(telegram_exports_partitions.name, list(add.partition_keys))
+        again = telegram_export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert again.run_requests == [] and again.dynamic_partitions_requests == []
+
+        # A newer export written over an old one is imported again (same partition, new run key).
+        target = inbox / "b.json"
+        target.write_text(target.read_text() + "\n")
+        changed = telegram_export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor))
+        assert [r.partition_key for r in changed.run_requests] == ["b.json"]
+        assert changed.run_requests[0].run_key != result.run_requests[1].run_key
+        assert changed.dynamic_partitions_requests == []
+
+
+@pytest.mark.parametrize("missing", ["nope/result.json"])
+def test_missing_export_file_fails_clearly(ti_env, engine, missing):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(telegram_exports_partitions.name, [missing])
+        result = _run_import(instance, missing, TelegramIntelResource())
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "does not exist" in str(failure.event_specific_data.error)
