@@ -144,7 +144,11 @@ class EmbeddedPostgres:
                 self.log_file.touch()
             if self.run_as:
                 shutil.chown(self.log_file, user=self.run_as, group=self.run_as)
-            opts = f"-h '' -k {self.socket_dir} -c unix_socket_permissions=0700"
+            # Bulk imports write a lot of WAL: fewer forced checkpoints, a little more cache.
+            opts = (
+                f"-h '' -k {self.socket_dir} -c unix_socket_permissions=0700"
+                " -c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
+            )
             self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", opts)
             self._ensure_database()
             return True

@@ -51,7 +51,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_messages (
     sender_name text, text text, entities jsonb, reply_to_message_id bigint, reply_to_peer_id bigint,
     forwarded_from text, forwarded_from_id bigint, saved_from text, via_bot text, has_media boolean,
     media_type text, mime_type text, duration_seconds integer, action text, actor_id bigint, grouped_id bigint,
-    reactions jsonb, inline_buttons jsonb, raw jsonb, seq bigint
+    reactions jsonb, inline_buttons jsonb, raw json
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_files (
     chat_id bigint, message_id bigint, kind text, status text, file_type text, file_name text, file_path text,
@@ -60,42 +60,83 @@ CREATE TEMP TABLE IF NOT EXISTS stage_files (
 """
 
 _cols = ", ".join(MESSAGE_COLUMNS)
-_newer = "COALESCE(s.edit_date, s.date) >= COALESCE(m.edit_date, m.date)"
 
-# Keep the previous text when a newer version with different text arrives.
-_RECORD_EDITS = f"""
-INSERT INTO telegram_message_edits (chat_id, message_id, edit_date, text, entities)
-SELECT m.chat_id, m.message_id, m.edit_date, m.text, m.entities
-FROM (SELECT DISTINCT ON (chat_id, message_id) * FROM stage_messages
-      ORDER BY chat_id, message_id, COALESCE(edit_date, date) DESC, seq DESC) s
-JOIN telegram_messages m USING (chat_id, message_id)
-WHERE s.text IS DISTINCT FROM m.text AND {_newer}
-"""
 
+def _cmp(prefix: str) -> str:
+    # json has no equality operator; our serialization is deterministic, so compare the text.
+    return ", ".join(f"{prefix}.{c}::text" if c == "raw" else f"{prefix}.{c}" for c in _COMPARED)
+
+
+_NEWER = "COALESCE(s.edit_date, s.date) >= COALESCE(m.edit_date, m.date)"
+
+# One statement: the CTEs share a snapshot, so `old` sees the rows before the upsert and the
+# previous text of every message whose text a newer version replaces goes to the edit history.
+# A batch never holds the same key twice (the builder starts a new batch instead).
 _UPSERT_MESSAGES = f"""
-WITH up AS (
+WITH old AS (
+    INSERT INTO telegram_message_edits (chat_id, message_id, edit_date, text, entities)
+    SELECT m.chat_id, m.message_id, m.edit_date, m.text, m.entities
+    FROM stage_messages s JOIN telegram_messages m USING (chat_id, message_id)
+    WHERE s.text IS DISTINCT FROM m.text AND {_NEWER}
+    RETURNING 1
+), up AS (
     INSERT INTO telegram_messages AS m ({_cols})
-    SELECT DISTINCT ON (chat_id, message_id) {_cols} FROM stage_messages
-    ORDER BY chat_id, message_id, COALESCE(edit_date, date) DESC, seq DESC
+    SELECT {_cols} FROM stage_messages
     ON CONFLICT (chat_id, message_id) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in _COMPARED)}, updated_at = now()
-    WHERE ({", ".join(f"m.{c}" for c in _COMPARED)})
-          IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _COMPARED)})
+    WHERE ({_cmp("m")}) IS DISTINCT FROM ({_cmp("EXCLUDED")})
       AND COALESCE(EXCLUDED.edit_date, EXCLUDED.date) >= COALESCE(m.edit_date, m.date)
     RETURNING (xmax = 0) AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), (SELECT count(*) FROM old) FROM up
 """
+
+# Stored keys inside the batch's per-chat id ranges: an index range scan that finds nothing
+# at all for a fresh import (a join on every key would probe the index once per row).
+_EXISTING_KEYS = """
+SELECT m.chat_id, m.message_id FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(chat_id, lo, hi)
+JOIN telegram_messages m ON m.chat_id = r.chat_id AND m.message_id BETWEEN r.lo AND r.hi
+"""
+
+
+def _key_ranges(rows: list[tuple]) -> tuple[list[int], list[int], list[int]]:
+    ranges: dict[int, list[int]] = {}
+    for row in rows:
+        r = ranges.get(row[0])
+        if r is None:
+            ranges[row[0]] = [row[1], row[1]]
+        elif row[1] < r[0]:
+            r[0] = row[1]
+        elif row[1] > r[1]:
+            r[1] = row[1]
+    chats = list(ranges)
+    return chats, [ranges[c][0] for c in chats], [ranges[c][1] for c in chats]
 
 _TOUCH_USERS = """
 UPDATE telegram_users u SET
     first_seen_at = LEAST(u.first_seen_at, s.first_at),
     last_seen_at = GREATEST(u.last_seen_at, s.last_at)
-FROM (SELECT sender_id, min(date) AS first_at, max(date) AS last_at FROM stage_messages
-      WHERE sender_id > 0 GROUP BY sender_id) s
+FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS s(sender_id, first_at, last_at)
 WHERE u.user_id = s.sender_id
   AND (u.first_seen_at IS NULL OR u.last_seen_at IS NULL OR s.first_at < u.first_seen_at OR s.last_at > u.last_seen_at)
 """
+
+
+def _seen_ranges(rows: list[tuple]) -> tuple[list[int], list[datetime], list[datetime]]:
+    """Per user sender in a batch: first and last message date (row[5] = sender_id, row[3] = date)."""
+    ranges: dict[int, list[datetime]] = {}
+    for row in rows:
+        sender = row[5]
+        if sender is not None and sender > 0:
+            r = ranges.get(sender)
+            if r is None:
+                ranges[sender] = [row[3], row[3]]
+            elif row[3] < r[0]:
+                r[0] = row[3]
+            elif row[3] > r[1]:
+                r[1] = row[3]
+    ids = list(ranges)
+    return ids, [ranges[i][0] for i in ids], [ranges[i][1] for i in ids]
 
 _fcols = ", ".join(FILE_COLUMNS)
 _fcompared = [c for c in FILE_COLUMNS if c not in ("chat_id", "message_id", "kind")]
@@ -235,12 +276,12 @@ class TelegramWriter:
         )
 
     @staticmethod
-    def _message_row(m: MessageRecord, seq: int) -> tuple:
+    def _message_row(m: MessageRecord) -> tuple:
         return (
             m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, _text(m.sender_name), _text(m.text),
             _json(m.entities), m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id,
             m.saved_from, m.via_bot, bool(m.media_type or m.files), m.media_type, m.mime_type, m.duration_seconds,
-            m.action, m.actor_id, m.grouped_id, _json(m.reactions), _json(m.inline_buttons), _json(m.raw), seq,
+            m.action, m.actor_id, m.grouped_id, _json(m.reactions), _json(m.inline_buttons), _json(m.raw),
         )
 
     # -- main loop ------------------------------------------------------------
@@ -273,14 +314,18 @@ class TelegramWriter:
         thread.start()
 
         batch = _Batch()
-        seq = 0
+        keys: set[tuple[int, int]] = set()
         try:
             for rec in records:
                 if failure:
                     break
                 if isinstance(rec, MessageRecord):
-                    seq += 1
-                    batch.messages.append(self._message_row(rec, seq))
+                    key = (rec.chat_id, rec.message_id)
+                    if key in keys:  # a key twice in one batch: the later version goes in the next one
+                        handoff.put(batch)
+                        batch, keys = _Batch(), set()
+                    keys.add(key)
+                    batch.messages.append(self._message_row(rec))
                     d = rec.date
                     if batch.min_date is None or d < batch.min_date:
                         batch.min_date = d
@@ -290,7 +335,7 @@ class TelegramWriter:
                         batch.files.append(self._file_row(rec, f))
                     if len(batch.messages) >= self.batch_size:
                         handoff.put(batch)
-                        batch = _Batch()
+                        batch, keys = _Batch(), set()
                 elif isinstance(rec, ChatRecord):
                     batch.chats.append(
                         (rec.chat_id, rec.type, rec.title, rec.username, rec.members_count, rec.is_left, rec.source)
@@ -314,28 +359,52 @@ class TelegramWriter:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _commit_batch(self, conn: psycopg.Connection, batch: _Batch, stats: LoadStats) -> None:
-        with conn.transaction():
-            with conn.cursor() as cur:
-                if batch.chats:
-                    cur.executemany(_UPSERT_CHAT, batch.chats)
-                if batch.users:
-                    cur.executemany(_UPSERT_USER, batch.users)
-                new = updated = edits = 0
-                if batch.messages:
-                    with cur.copy(f"COPY stage_messages ({_cols}, seq) FROM STDIN") as copy:
-                        for row in batch.messages:
+    def _write_batch(self, conn: psycopg.Connection, batch: _Batch, *, fast_path: bool) -> tuple[int, int, int]:
+        """One transaction. Rows whose key is not stored yet are COPYed straight into the table
+        (the common case of a fresh import); the rest go through staging and the upsert."""
+        new = updated = edits = 0
+        with conn.transaction(), conn.cursor() as cur:
+            if batch.chats:
+                cur.executemany(_UPSERT_CHAT, batch.chats)
+            if batch.users:
+                cur.executemany(_UPSERT_USER, batch.users)
+            if batch.messages:
+                fresh, known = batch.messages, []
+                if fast_path:
+                    cur.execute(_EXISTING_KEYS, _key_ranges(batch.messages))
+                    stored = set(cur.fetchall())
+                    if stored:
+                        fresh = [r for r in batch.messages if (r[0], r[1]) not in stored]
+                        known = [r for r in batch.messages if (r[0], r[1]) in stored]
+                else:
+                    fresh, known = [], batch.messages
+                if fresh:
+                    with cur.copy(f"COPY telegram_messages ({_cols}) FROM STDIN") as copy:
+                        for row in fresh:
                             copy.write_row(row)
-                    cur.execute(_RECORD_EDITS)
-                    edits = cur.rowcount
+                    new = len(fresh)
+                if known:
+                    with cur.copy(f"COPY stage_messages ({_cols}) FROM STDIN") as copy:
+                        for row in known:
+                            copy.write_row(row)
                     cur.execute(_UPSERT_MESSAGES)
-                    new, updated = cur.fetchone()
-                    cur.execute(_TOUCH_USERS)
-                if batch.files:
-                    with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
-                        for row in batch.files:
-                            copy.write_row(row)
-                    cur.execute(_UPSERT_FILES)
+                    new_known, updated, edits = cur.fetchone()
+                    new += new_known
+                cur.execute(_TOUCH_USERS, _seen_ranges(batch.messages))
+            if batch.files:
+                with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
+                    for row in batch.files:
+                        copy.write_row(row)
+                cur.execute(_UPSERT_FILES)
+        return new, updated, edits
+
+    def _commit_batch(self, conn: psycopg.Connection, batch: _Batch, stats: LoadStats) -> None:
+        try:
+            new, updated, edits = self._write_batch(conn, batch, fast_path=True)
+        except psycopg.errors.UniqueViolation:
+            # A concurrent writer inserted one of the "new" keys after we looked: the transaction
+            # rolled back as a whole, so redo the batch through the conflict-handling path.
+            new, updated, edits = self._write_batch(conn, batch, fast_path=False)
         stats.batches += 1
         stats.messages_seen += len(batch.messages)
         stats.messages_new += new

@@ -141,3 +141,19 @@ def test_nul_characters_are_stripped_not_fatal(engine, storage_dir):
     TelegramWriter(engine, storage_dir).write(chat_and_users() + [record])
     (text, raw), = rows(engine, "SELECT text, raw FROM telegram_messages")
     assert text == "ab" and raw == {"text": "ab"}
+
+
+def test_concurrent_insert_race_falls_back_to_upsert(engine, storage_dir, monkeypatch):
+    """If a key appears between the existence check and the COPY, the batch is redone via the upsert."""
+    import telegram_intel.db.loader as loader
+
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1), msg(2)])
+    # Pretend the existence check saw nothing: the direct COPY then hits the unique key.
+    monkeypatch.setattr(loader, "_EXISTING_KEYS", "SELECT 1, 1 WHERE %s::bigint[] IS NULL AND %s::bigint[] IS NULL AND %s::bigint[] IS NULL")
+    stats = TelegramWriter(engine, storage_dir).write(
+        chat_and_users() + [msg(1), msg(2, "edited", edit=T0 + timedelta(hours=1)), msg(3)]
+    )
+    assert (stats.messages_new, stats.messages_updated, stats.edits_recorded) == (1, 1, 1)
+    assert rows(engine, "SELECT message_id, text FROM telegram_messages ORDER BY 1") == [
+        (1, "message 1"), (2, "edited"), (3, "message 3")
+    ]

@@ -1,6 +1,8 @@
 """Blocking Great Expectations checks on the ingested tables."""
 
 
+import json
+
 import dagster as dg
 
 from telegram_intel.defs.ingest.assets import CHATS, MESSAGES, USERS
@@ -20,7 +22,11 @@ def _result(telegram: TelegramIntelResource, query: str, expectations: list) -> 
             "failed": ", ".join(o.expectation for o in failed) or "none",
             **{
                 o.expectation: dg.MetadataValue.json(
-                    {k: v for k, v in o.result.items() if k in ("element_count", "unexpected_count", "partial_unexpected_list")}
+                    json.loads(json.dumps(
+                        {k: v for k, v in o.result.items()
+                         if k in ("element_count", "unexpected_count", "partial_unexpected_list")},
+                        default=str,
+                    ))
                 )
                 for o in failed
             },

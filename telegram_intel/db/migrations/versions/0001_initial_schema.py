@@ -88,7 +88,7 @@ def upgrade() -> None:
     sa.Column('grouped_id', sa.BigInteger(), nullable=True),
     sa.Column('reactions', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
     sa.Column('inline_buttons', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-    sa.Column('raw', postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    sa.Column('raw', postgresql.JSON(astext_type=sa.Text()), nullable=True),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ai_summary', sa.Text(), nullable=True),
     sa.Column('ai_keywords', postgresql.JSONB(astext_type=sa.Text()), nullable=True),

@@ -1,0 +1,17 @@
+"""Partitioning shared by the derived (enrichment) assets: daily by message date (UTC)."""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+# From Telegram's launch; end_offset=1 makes today's partition available (refreshed during the day).
+daily_message_partitions = dg.DailyPartitionsDefinition(start_date="2013-08-01", end_offset=1, timezone="UTC")
+
+# Derived assets read all imported messages, whichever export or sync brought them in.
+MESSAGES_DEP = dg.AssetDep("telegram_messages", partition_mapping=dg.AllPartitionMapping())
+
+
+def partition_bounds(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:
+    """[start, end) of the partition (or of the whole backfill range when run as a single run)."""
+    window = context.partition_time_window
+    return window.start.astimezone(timezone.utc), window.end.astimezone(timezone.utc)

@@ -1,0 +1,339 @@
+"""Hybrid search over ``clean_messages``: pgvector nearest neighbours + PostgreSQL full text, fused by RRF.
+
+* Vector side: ``ORDER BY embedding::vector(d) <=> query LIMIT k`` with ``model = '<model>'`` as a literal, the
+  exact shape of the model's partial HNSW index, so the index answers it (``explain_vector_query`` shows the
+  plan). With filters, pgvector's iterative index scan (``hnsw.iterative_scan``) keeps reading the graph until
+  enough rows pass them.
+* Text side: ``text_tsv @@ tsquery`` over the generated, GIN-indexed ``to_tsvector('simple', text)`` column,
+  ranked by ``ts_rank_cd``. A plain query matches any of its words (stop words dropped) so that a partial
+  keyword match still counts; queries written in web-search syntax (quotes, ``-word``, ``or``) go through
+  ``websearch_to_tsquery`` as written.
+* Fusion: reciprocal rank fusion, ``score = Σ w / (k + rank)`` over both lists (k = 60), which needs no score
+  calibration between cosine distances and ``ts_rank`` values.
+
+The text searched is the cleaned corpus (PII masked, people pseudonymized), and filters take chat ids or titles,
+user ids, usernames or display names, and a start date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from telegram_intel.lib.vector_store import model_literal
+
+__all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_users", "vector_sql", "explain_vector_query"]
+
+RRF_K = 60
+
+_STOP = frozenset(
+    # en
+    "a an the and or but of to in on at for by with from is are was were be been am do does did i you he she it "
+    "we they me my your our their this that these those what who how why when where which there here not no yes "
+    "can could would should will just so if as about any some all have has had get got".split()
+    # ru
+    + "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от "
+    "меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам "
+    "ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто чего "
+    "раз тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один почти мой тем "
+    "чтобы нее сейчас были куда зачем всех никогда можно при наконец два об другой хоть после над больше тот через "
+    "эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том "
+    "нельзя такой им более всегда конечно всю между".split()
+    # tr
+    + "ve bir bu da de mi mu mı mü ne için ile ama çok daha gibi şu o ben sen biz siz onlar var yok en her ki "
+    "olarak olan kadar sonra önce değil".split()
+)
+_WEBSEARCH_SYNTAX = re.compile(r"\"|(?:^|\s)-\w|\bor\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class SearchError(ValueError):
+    """Bad search arguments: a filter that matches no chat or user, an empty query, an unknown model."""
+
+
+@dataclass
+class SearchHit:
+    chat_id: int
+    message_id: int
+    date: datetime
+    text: str
+    score: float  # fused RRF score; higher is better
+    chat_title: str | None = None
+    sender_pseudonym: str | None = None
+    lang: str | None = None
+    is_transcript: bool = False
+    vector_rank: int | None = None  # 1-based rank on the vector side (None: not in its top k)
+    similarity: float | None = None  # cosine similarity to the query
+    text_rank: int | None = None  # 1-based rank on the full-text side
+    text_score: float | None = None  # ts_rank_cd
+    matched: list[str] = field(default_factory=list)  # "vector", "text"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["date"] = self.date.isoformat()
+        return d
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Filters
+
+
+def resolve_chats(conn: Connection, chat: str | int | Sequence[str | int] | None) -> list[int] | None:
+    """Chat ids for ids or (case-insensitive, substring) titles/usernames; None when no filter was given."""
+    if chat is None or chat == "" or chat == []:
+        return None
+    wanted = [chat] if isinstance(chat, (str, int)) else list(chat)
+    ids: set[int] = set()
+    for item in wanted:
+        s = str(item).strip()
+        if re.fullmatch(r"-?\d+", s):
+            ids.add(int(s))
+            continue
+        rows = conn.execute(
+            sa.text("SELECT chat_id FROM telegram_chats WHERE title ILIKE :p OR username ILIKE :u"),
+            {"p": f"%{_like_escape(s)}%", "u": _like_escape(s.lstrip("@"))},
+        ).scalars().all()
+        if not rows:
+            raise SearchError(f"no chat matches {s!r}")
+        ids.update(rows)
+    return sorted(ids)
+
+
+def resolve_users(conn: Connection, user: str | int | Sequence[str | int] | None) -> list[int] | None:
+    """User ids for ids, @usernames or display names (exact, case-insensitive)."""
+    if user is None or user == "" or user == []:
+        return None
+    wanted = [user] if isinstance(user, (str, int)) else list(user)
+    ids: set[int] = set()
+    for item in wanted:
+        s = str(item).strip()
+        if re.fullmatch(r"-?\d+", s):
+            ids.add(int(s))
+            continue
+        rows = conn.execute(
+            sa.text("SELECT user_id FROM telegram_users WHERE lower(username) = lower(:u) "
+                    "OR lower(display_name) = lower(:n)"),
+            {"u": s.lstrip("@"), "n": s},
+        ).scalars().all()
+        if not rows:
+            raise SearchError(f"no user matches {s!r}")
+        ids.update(rows)
+    return sorted(ids)
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _since(value: date | datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise SearchError(f"--since wants a date like 2025-06-01, not {value!r}") from exc
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time.min, tzinfo=timezone.utc)
+
+
+def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since: datetime | None,
+             params: dict[str, Any]) -> str:
+    parts = []
+    if chats is not None:
+        parts.append(f"{alias}.chat_id = ANY(:chats)")
+        params["chats"] = chats
+    if users is not None:
+        parts.append(f"{alias}.sender_id = ANY(:users)")
+        params["users"] = users
+    if since is not None:
+        parts.append(f"{alias}.date >= :since")
+        params["since"] = since
+    return "".join(f" AND {p}" for p in parts)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The two retrievers
+
+
+def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: bool = False, since: bool = False) -> str:
+    """The nearest-neighbour query; ``:q`` is the query vector (text form). Filters need a join for the sender."""
+    d = int(dims)
+    order = f"e.embedding::vector({d}) <=> CAST(:q AS vector({d}))"
+    where = f"e.model = {model_literal(model)}"
+    if chats:
+        where += " AND e.chat_id = ANY(:chats)"
+    if since:
+        where += " AND e.date >= :since"
+    join = ""
+    if users:
+        join = " JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id"
+        where += " AND c.sender_id = ANY(:users)"
+    return (f"SELECT e.chat_id, e.message_id, {order} AS distance FROM message_embeddings e{join} "
+            f"WHERE {where} ORDER BY {order} LIMIT {int(k)}")
+
+
+def _vector_text(vec: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vec, dtype=np.float32).ravel()) + "]"
+
+
+def _set_vector_session(conn: Connection, k: int, filtered: bool) -> None:
+    # ef_search bounds how many candidates one scan returns: it must cover k (and more with filters).
+    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(40, min(1000, 2 * int(k)))}"))
+    if filtered:
+        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+
+
+def explain_vector_query(engine_or_conn: Engine | Connection, model: str, dims: int, vector: np.ndarray,
+                         *, k: int = 10, analyze: bool = False) -> str:
+    """EXPLAIN text of the vector query (shows whether the model's HNSW index is used)."""
+    sql = "EXPLAIN " + ("(ANALYZE, BUFFERS) " if analyze else "") + vector_sql(model, dims, k=k)
+
+    def run(conn: Connection) -> str:
+        _set_vector_session(conn, k, False)
+        return "\n".join(r[0] for r in conn.execute(sa.text(sql), {"q": _vector_text(vector)}))
+
+    if isinstance(engine_or_conn, Connection):
+        return run(engine_or_conn)
+    with engine_or_conn.begin() as conn:
+        return run(conn)
+
+
+def _text_query(query: str) -> tuple[str, dict[str, Any]] | None:
+    """(tsquery SQL, params) or None when the query has no searchable word."""
+    if _WEBSEARCH_SYNTAX.search(query):
+        return "websearch_to_tsquery('simple', :tq)", {"tq": query}
+    words = [w.lower() for w in _WORD.findall(query)]
+    keep = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())] or words
+    if not keep:
+        return None
+    # to_tsquery with each word quoted as a phrase of its own lexemes: no tsquery syntax can leak in.
+    seen: list[str] = []
+    for w in keep:
+        if w not in seen:
+            seen.append(w)
+    params = {f"w{i}": w for i, w in enumerate(seen)}
+    parts = " || ".join(f"plainto_tsquery('simple', :w{i})" for i in range(len(seen)))
+    return f"({parts})", params
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# search()
+
+
+def search(
+    engine: Engine,
+    embedder: Any | None,
+    query: str,
+    *,
+    chat: str | int | Sequence[str | int] | None = None,
+    user: str | int | Sequence[str | int] | None = None,
+    since: date | datetime | str | None = None,
+    limit: int = 10,
+    model: str | None = None,
+    candidates: int | None = None,
+    vector_weight: float = 1.0,
+    text_weight: float = 1.0,
+    min_similarity: float | None = None,
+) -> list[SearchHit]:
+    """Hybrid search; ``embedder`` (an :class:`~telegram_intel.lib.embedders.Embedder`) may be None for
+    full-text only. ``model`` is the ``message_embeddings.model`` key (default: ``embedder.name``).
+    ``candidates``: how many rows each side contributes before fusion (default ``max(50, 5 × limit)``).
+    ``min_similarity`` drops vector-only hits below that cosine similarity."""
+    query = (query or "").strip()
+    if not query:
+        raise SearchError("empty query")
+    limit = max(1, int(limit))
+    k = int(candidates or max(50, 5 * limit))
+    model = model or (embedder.name if embedder is not None else None)
+    since_dt = _since(since)
+
+    with engine.begin() as conn:
+        chats = resolve_chats(conn, chat)
+        users = resolve_users(conn, user)
+        fused: dict[tuple[int, int], SearchHit] = {}
+        scores: dict[tuple[int, int], float] = {}
+
+        # -- vector side
+        if embedder is not None and model is not None:
+            dims = conn.execute(
+                sa.text("SELECT dims FROM message_embeddings WHERE model = :m LIMIT 1"), {"m": model}
+            ).scalar()
+            if dims is not None:
+                if int(dims) != int(embedder.dims):
+                    raise SearchError(f"model {model!r} has {dims}-d vectors but the embedder makes {embedder.dims}-d")
+                qvec = embedder.encode([query])[0]
+                params: dict[str, Any] = {"q": _vector_text(qvec)}
+                if chats is not None:
+                    params["chats"] = chats
+                if users is not None:
+                    params["users"] = users
+                if since_dt is not None:
+                    params["since"] = since_dt
+                filtered = chats is not None or users is not None or since_dt is not None
+                _set_vector_session(conn, k, filtered)
+                rows = conn.execute(sa.text(vector_sql(
+                    model, dims, k=k, chats=chats is not None, users=users is not None, since=since_dt is not None
+                )), params).all()
+                for rank, (cid, mid, dist) in enumerate(rows, 1):
+                    key = (cid, mid)
+                    sim = 1.0 - float(dist)
+                    hit = fused.setdefault(key, _blank(cid, mid))
+                    hit.vector_rank, hit.similarity = rank, sim
+                    hit.matched.append("vector")
+                    scores[key] = scores.get(key, 0.0) + vector_weight / (RRF_K + rank)
+
+        # -- full-text side
+        tq = _text_query(query)
+        if tq is not None:
+            ts_sql, params = tq
+            where = _filters("c", chats, users, since_dt, params)
+            rows = conn.execute(sa.text(
+                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv, q) AS r "
+                f"FROM clean_messages c, {ts_sql} AS q WHERE c.text_tsv @@ q{where} "
+                f"ORDER BY r DESC, c.date DESC LIMIT {k}"
+            ), params).all()
+            for rank, (cid, mid, r) in enumerate(rows, 1):
+                key = (cid, mid)
+                hit = fused.setdefault(key, _blank(cid, mid))
+                hit.text_rank, hit.text_score = rank, float(r)
+                hit.matched.append("text")
+                scores[key] = scores.get(key, 0.0) + text_weight / (RRF_K + rank)
+
+        if min_similarity is not None:
+            for key, hit in list(fused.items()):
+                if hit.text_rank is None and (hit.similarity or 0.0) < min_similarity:
+                    del fused[key]
+                    scores.pop(key, None)
+        top = sorted(scores, key=lambda key: (-scores[key], fused[key].vector_rank or 10**9))[:limit]
+        if not top:
+            return []
+        details = conn.execute(sa.text(
+            "SELECT c.chat_id, c.message_id, c.date, c.text, c.sender_pseudonym, c.lang, c.is_transcript, ch.title "
+            "FROM clean_messages c LEFT JOIN telegram_chats ch ON ch.chat_id = c.chat_id "
+            "WHERE (c.chat_id, c.message_id) IN (SELECT * FROM unnest(CAST(:cids AS bigint[]), CAST(:mids AS bigint[])))"
+        ), {"cids": [c for c, _ in top], "mids": [m for _, m in top]}).all()
+    by_key = {(r.chat_id, r.message_id): r for r in details}
+    hits = []
+    for key in top:
+        row = by_key.get(key)
+        if row is None:  # an embedding whose clean row is gone (purged since): never show it
+            continue
+        hit = fused[key]
+        hit.date, hit.text, hit.sender_pseudonym, hit.lang = row.date, row.text, row.sender_pseudonym, row.lang
+        hit.is_transcript, hit.chat_title, hit.score = bool(row.is_transcript), row.title, scores[key]
+        hits.append(hit)
+    return hits
+
+
+def _blank(chat_id: int, message_id: int) -> SearchHit:
+    return SearchHit(chat_id=chat_id, message_id=message_id, date=datetime.min.replace(tzinfo=timezone.utc),
+                     text="", score=0.0)
