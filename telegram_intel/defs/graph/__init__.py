@@ -1,0 +1,1 @@
+"""Entities and the knowledge graph (assets in ``assets.py``, SQL in ``store.py``, readers in ``expertise.py``)."""

@@ -1,0 +1,1 @@
+"""Chat and user statistics (assets in ``assets.py``, SQL in ``store.py``)."""
