@@ -32,7 +32,6 @@ from telegram_intel.lib.sample_data import (
     write_sample_export,
 )
 
-FIXTURES = Path(os.environ.get("TELEGRAM_EXPORT_FIXTURES", "/work/shared/fixtures/telegram-desktop-exports"))
 REPO = Path(__file__).resolve().parents[2]
 
 # Keys a message may carry in real exports beyond the ones the trimmed fixtures happen to show.
@@ -92,19 +91,18 @@ def test_export_is_valid_json_with_2025_shape(sample):
             assert m["text"] == "" and m["text_entities"] == []
 
 
-@pytest.mark.skipif(not FIXTURES.is_dir(), reason="real export fixtures not available")
-def test_keys_match_real_exports(sample):
-    real = json.loads((FIXTURES / "telegram_2025-12.result.json").read_text(encoding="utf-8"))
+def test_keys_match_real_exports(sample, fixtures_dir):
+    real = json.loads((fixtures_dir / "telegram_2025-12.result.json").read_text(encoding="utf-8"))
     assert set(real) <= set(sample["export"])
     real_chat_keys = {frozenset(c) for c in real["chats"]["list"]}
     assert all(frozenset(c) in real_chat_keys for c in _chats(sample["export"]))
     known: set[str] = set(EXTRA_REAL_KEYS)
-    for f in FIXTURES.glob("*.json"):
+    for f in fixtures_dir.glob("*.json"):
         for _, m in _messages(json.loads(f.read_text(encoding="utf-8"))):
             known |= set(m)
     ours = {k for _, m in _messages(sample["export"]) for k in m}
     assert ours <= known, ours - known
-    pi_keys = set(json.loads((FIXTURES / "telegram_2020-01.result.json").read_text(encoding="utf-8"))["personal_information"])
+    pi_keys = set(json.loads((fixtures_dir / "telegram_2020-01.result.json").read_text(encoding="utf-8"))["personal_information"])
     assert set(sample["export"]["personal_information"]) == pi_keys
 
 

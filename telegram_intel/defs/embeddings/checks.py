@@ -1,26 +1,27 @@
 """Checks on ``message_embeddings`` for the configured model."""
 
 
+from datetime import datetime, timezone
+
 import dagster as dg
 import sqlalchemy as sa
 
 from telegram_intel.defs.embeddings.assets import message_embeddings
 from telegram_intel.defs.embeddings.resources import EmbedderResource
-from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.defs.corpus.checks import run_window
 from telegram_intel.lib.vector_store import hnsw_index_name
 from telegram_intel.resources import TelegramIntelResource
 
 
 @dg.asset_check(
     asset=message_embeddings,
-    partitions_def=daily_message_partitions,
-    description="Every clean message of the partition has a vector of the configured model; vectors have the "
+    description="Every clean message of the run's partitions (all, when run alone) has a vector of the configured model; vectors have the "
     "model's dimension and unit length; the model's HNSW index exists.",
 )
 def message_embeddings_valid(
     context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource, embedder: EmbedderResource
 ) -> dg.AssetCheckResult:
-    lo, hi = partition_bounds(context)
+    lo, hi = run_window(context) or (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc))
     emb = embedder.get()
     params = {"m": emb.name, "lo": lo, "hi": hi, "d": emb.dims}
     with telegram.connect() as conn:
