@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the project needs (Debian/Ubuntu). Empty today: PostgreSQL + pgvector
-# come from a PyPI wheel. Listed here so later features add to one place.
-APT_PACKAGES=()
+# System packages the project needs (Debian/Ubuntu): headless Chromium for the web UI tests, espeak-ng to make
+# real speech for the voice tests. PostgreSQL + pgvector
+# come from a PyPI wheel.
+APT_PACKAGES=(chromium espeak-ng)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -6,7 +6,12 @@ holds exactly one Definitions object at module scope, as Dagster's loader requir
 
 import dagster as dg
 
+from telegram_intel.defs.corpus import definitions as corpus
+from telegram_intel.defs.embeddings import definitions as embeddings
+from telegram_intel.defs.graph import definitions as graph
 from telegram_intel.defs.ingest import definitions as ingest
+from telegram_intel.defs.labels import definitions as labels
+from telegram_intel.defs.stats import definitions as stats
 from telegram_intel.defs.sync import definitions as sync
 from telegram_intel.llm.resource import LLMResource
 from telegram_intel.resources import TelegramIntelResource
@@ -14,5 +19,10 @@ from telegram_intel.resources import TelegramIntelResource
 defs = dg.Definitions.merge(
     ingest.defs,
     sync.defs,
+    corpus.defs,
+    embeddings.defs,
+    labels.defs,
+    graph.defs,
+    stats.defs,
     dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}),
 )

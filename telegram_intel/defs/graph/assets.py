@@ -79,14 +79,14 @@ def _llm_hits(client, text: str, lang: str | None, extractor: EntityExtractor, s
     for item in result.data["entities"]:
         kind, name = item["kind"], " ".join(item["name"].split())
         if kind == "person":
-            uid = extractor._resolve_pseudonym(name.strip())
+            uid = extractor.resolve_pseudonym(name.strip())
             if uid is None:
                 uid = extractor.usernames.get(name.lstrip("@").lower()) if name.startswith("@") else None
             if uid is not None:
                 if uid != sender_id:
-                    hits.append(extractor._user_hit(uid, "llm"))
+                    hits.append(extractor.user_hit(uid, "llm"))
                 continue
-            if extractor._pseudo.match(name.strip()) or name.startswith("@"):
+            if extractor.is_pseudonym(name.strip()) or name.startswith("@"):
                 continue  # an unresolvable pseudonym may be an opted-out user
         key = entity_key(kind, name, lang)
         if key:
@@ -99,7 +99,7 @@ def _llm_hits(client, text: str, lang: str | None, extractor: EntityExtractor, s
     deps=["clean_messages", MESSAGES_DEP, USERS_DEP],
     group_name="graph",
     kinds={"postgres"},
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[
         dg.AssetCheckSpec(
             "entities_no_opted_out_users", asset="entities", blocking=True,

