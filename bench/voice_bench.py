@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", help="run only configurations of this model (tiny.en or base)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cpu-threads", type=int, default=0, help="CTranslate2 threads (0 = its default)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -108,7 +109,8 @@ def main() -> None:
         key = (model, beam, batched)
         if key not in loaded:
             started = time.perf_counter()
-            loaded[key] = Transcriber(model, device=args.device, beam_size=beam, batched=batched)
+            loaded[key] = Transcriber(model, device=args.device, beam_size=beam, batched=batched,
+                                      cpu_threads=args.cpu_threads)
             load_s = time.perf_counter() - started
         transcriber = loaded[key]
         transcriber.transcribe(audio[clip], language=language)  # warm-up
@@ -130,7 +132,7 @@ def main() -> None:
         print(json.dumps(row, ensure_ascii=False), file=sys.stderr)
 
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} at the end; device {args.device}\n")
+          f"load average {os.getloadavg()[0]:.1f} at the end; device {args.device}, cpu_threads {args.cpu_threads}\n")
     print("| Model | Speech | Mode | Compute | Audio | Processing, median (min–max) of "
           f"{args.runs} | RTF | s per 60 s audio | Words recalled |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -170,13 +170,15 @@ def demo(messages: int, port: int, no_serve: bool) -> None:
     run_demo(messages=messages, port=port, serve=not no_serve)
 
 
-def _register_live_commands() -> None:
-    from telegram_intel.cli_live import register
+def _register_domain_commands() -> None:
+    """Commands that live with their domains (kept out of this module to keep imports light)."""
+    from telegram_intel import cli_live, cli_search, cli_voice
 
-    register(main)
+    for module in (cli_live, cli_search, cli_voice):
+        module.register(main)
 
 
-_register_live_commands()
+_register_domain_commands()
 
 if __name__ == "__main__":
     main()

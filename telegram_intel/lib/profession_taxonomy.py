@@ -136,7 +136,7 @@ PROFESSIONS: tuple[Profession, ...] = (
               "fastapi|next.js|migration|staging|prod=|ci pipeline|build=|failing build|bug fix|dependencies|repo=",
         "ru": "пулл-реквест|пул-реквест|задеплои|деплой|апи|api|эндпоинт|фронт|бэкенд|бекенд|миграци|стенд|прод=|"
               "билд|баг|тест|docker|react|django|postgres|зависимост|ci",
-        "tr": "pull request|deploy|api|endpoint|arayüz|backend|veritabanı|migrasyon|test ortam|canlı ortam|build|"
+        "tr": "pull request|deploy|api|endpoint|arayüz|backend|veritabanı|migrasyon|test ortam|canlı ortam|build=|"
               "hata düzeltme|bağımlılık|docker|react|ci",
     }, aliases=("software developer", "software engineer", "web developer", "programmer", "backend developer",
                 "frontend developer", "developer")),
@@ -475,9 +475,9 @@ PROFESSIONS: tuple[Profession, ...] = (
     }, {
         "en": "chef|menu|recipe|food cost|banquet|cook=|cooks|line cook|dish=|dishes|tasting menu|combi oven|"
               "supplier order|restaurant|risotto",
-        "ru": "шеф|меню|техкарт|фудкост|кухн|банкет|повар|блюд|дегустац|пароконвектомат|заготовк|ресторан|"
+        "ru": "шеф|меню|техкарт|фудкост|банкет|повар|блюд|дегустац|пароконвектомат|заготовк|ресторан|"
               "калькуляци|борщ",
-        "tr": "şef|menü|reçete|gıda maliyet|mutfak|ziyafet|aşçı|yemek|tabak|tadım|fırın|restoran|çorba",
+        "tr": "şef|menü|reçete|gıda maliyet|ziyafet|aşçı|yemek|tabak|tadım|fırın|restoran|çorba",
     }, aliases=("cook", "sous chef", "pastry chef")),
     _P("barista", "hospitality", ("barista / café owner", "бариста", "barista"), {
         "en": ("I make coffee in a café: espresso extraction, grinder settings, latte art, beans from the roaster",

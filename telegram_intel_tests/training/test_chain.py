@@ -146,3 +146,21 @@ def test_retrieval_returns_similar_past_owner_messages_from_pgvector(cleaned):
     assert hits[0].similarity is not None and hits[0].similarity > 0.99
     by_key = {(r.chat_id, r.message_id): r for r in rows}
     assert all(by_key[(h.chat_id, h.message_id)].sender_id == owner for h in hits)  # only the owner's messages
+
+
+def test_sft_dataset_until_caps_the_data_at_a_watermark(cleaned, database_url, storage_dir):
+    from telegram_intel.lib.sft import Watermark
+
+    with cleaned.connect() as conn:
+        rows = conn.execute(sa.text("SELECT date, chat_id, message_id FROM clean_messages "
+                                    "ORDER BY date, chat_id, message_id")).all()
+    middle = rows[len(rows) // 2]
+    until = Watermark(middle.date, middle.chat_id, middle.message_id)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([sft_dataset], instance=instance, resources=training_resources(database_url,
+                                                                                                storage_dir),
+                                run_config={"ops": {"sft_dataset": {"config": {"until": until.key}}}})
+    md = metadata(result, "sft_dataset")
+    assert md["watermark"] == until.key and md["messages_read"] == len(rows) // 2 + 1
+    records = SplitRecords.load(Path(md["path"]))
+    assert max(r["date"] for s in SPLITS for r in getattr(records, s)) <= middle.date.isoformat()

@@ -160,8 +160,9 @@ def insights(engine) -> dict[tuple[int, str], sa.Row]:
         return {(r.message_id, r.mode): r for r in conn.execute(sa.text("SELECT * FROM voice_insights"))}
 
 
-def materialize(assets: list, resources: dict, *, partition_key: str | None = None, range_: tuple[str, str] | None = None,
-                run_config: dict | None = None, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+def materialize(assets: list, resources: dict, *, partition_key: str | None = None,
+                range_: tuple[str, str] | None = None, run_config: dict | None = None,
+                raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
     tags = None
     if range_ is not None:
         tags = {"dagster/asset_partition_range_start": range_[0], "dagster/asset_partition_range_end": range_[1]}

