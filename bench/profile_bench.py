@@ -37,6 +37,7 @@ from telegram_intel.lib.profiles import CALIBRATION, OfflineProfiler, calibrated
 from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+SUB_SIZES = (3, 5, 10, 20)
 
 
 def sample(seed: int, messages: int, users: int) -> Path:
@@ -126,6 +127,12 @@ def main(argv: list[str] | None = None) -> dict:
             row = ev.summary()
             row["seconds"] = round(time.perf_counter() - t, 2)
             row["wrong"] = [u for u in ev.users if not u["rare"] and u["sector"] != u["truth_sector"]]
+            # thin evidence: random sub-corpora of n messages per user (small talk included, as in real chats)
+            sub = {}
+            for size in SUB_SIZES:
+                pts = calibration_points(msgs, load_ground_truth(d), prof, sizes=(size,), draws=3, seed=seed)
+                sub[size] = round(sum(ok for *_, ok in pts) / len(pts), 3) if pts else None
+            row["subcorpus_accuracy"] = sub
             evals.setdefault(name, {})[seed] = row
         # reliability of the calibration in code, on sub-corpora of this (evaluation) seed
         pts = calibration_points(msgs, load_ground_truth(d), variants["both"], seed=seed)

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # System packages the project needs (Debian/Ubuntu): headless Chromium for the web UI tests, espeak-ng to make
 # real speech for the voice tests. PostgreSQL + pgvector
 # come from a PyPI wheel.
-APT_PACKAGES=(chromium espeak-ng)
+APT_PACKAGES=(chromium chromium-driver espeak-ng)
 if ((${#APT_PACKAGES[@]})) && command -v apt-get >/dev/null; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

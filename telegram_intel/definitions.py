@@ -11,6 +11,7 @@ from telegram_intel.defs.embeddings import definitions as embeddings
 from telegram_intel.defs.graph import definitions as graph
 from telegram_intel.defs.ingest import definitions as ingest
 from telegram_intel.defs.labels import definitions as labels
+from telegram_intel.defs.profiles import definitions as profiles
 from telegram_intel.defs.stats import definitions as stats
 from telegram_intel.defs.sync import definitions as sync
 from telegram_intel.defs.voice import definitions as voice
@@ -24,6 +25,7 @@ defs = dg.Definitions.merge(
     embeddings.defs,
     labels.defs,
     graph.defs,
+    profiles.defs,
     stats.defs,
     voice.defs,
     dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}),

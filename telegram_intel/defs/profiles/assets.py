@@ -84,7 +84,7 @@ def user_message_corpus(
             " AND u.is_ignored")).scalar_one()
     sizes = sorted(stats.per_user.values())
     buckets = [("0", 0, 0), ("1-4", 1, 4), ("5-19", 5, 19), ("20-49", 20, 49), ("50-99", 50, 99),
-               (f"100+", 100, 10**9)]
+               ("100+", 100, 10**9)]
     hist = [sum(1 for n in sizes if lo <= n <= hi) for _, lo, hi in buckets]
     return dg.MaterializeResult(
         metadata={
