@@ -297,6 +297,16 @@ def purge_ignored_users(conn: Connection, stats: CleanStats | None = None) -> in
         "DELETE FROM clean_messages c USING _ignored_keys k WHERE c.chat_id = k.chat_id AND c.message_id = k.message_id"
     )).rowcount
     _purge_derived(conn, "_ignored_keys", stats)
+    # The UI columns on telegram_messages hold AI output about the message too.
+    conn.execute(sa.text(
+        "UPDATE telegram_messages m SET ai_summary = NULL, ai_keywords = NULL, ai_processed = false "
+        "FROM _ignored_keys k WHERE m.chat_id = k.chat_id AND m.message_id = k.message_id "
+        "AND (m.ai_summary IS NOT NULL OR m.ai_keywords IS NOT NULL OR m.ai_processed)"
+    ))
+    if conn.execute(sa.text("SELECT to_regclass('user_activity') IS NOT NULL")).scalar_one():
+        conn.execute(sa.text(
+            "DELETE FROM user_activity a USING telegram_users u WHERE u.user_id = a.user_id AND u.is_ignored"
+        ))
     stats.purged_ignored += n
     return n
 

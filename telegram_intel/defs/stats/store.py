@@ -104,10 +104,10 @@ def refresh_chat_statistics(engine: Engine, lo: datetime, hi: datetime) -> Upser
 def refresh_user_activity(engine: Engine, lo: datetime, hi: datetime) -> Upsert:
     with engine.begin() as conn:
         conn.execute(sa.text(_USER_ACTIVITY), {"lo": lo, "hi": hi})
-        # rows of users who opted out since the last run go too
+        # rows of users who opted out since the last run go too, at any date
         purged = conn.execute(sa.text(
             "DELETE FROM user_activity a USING telegram_users u WHERE u.user_id = a.user_id AND u.is_ignored"
-            " AND a.day >= :dlo AND a.day < :dhi"), {"dlo": lo.date(), "dhi": hi.date()}).rowcount
+        )).rowcount
         out = _swap(conn, "user_activity", "new_user_activity", ("user_id", "chat_id", "day"),
                     ("messages", "replies_sent", "replies_received"), lo.date(), hi.date())
         out.deleted += purged
