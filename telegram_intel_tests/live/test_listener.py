@@ -76,11 +76,21 @@ def test_new_edited_deleted_and_album_events_are_stored(engine, storage_dir):
 
 def test_a_failing_write_is_counted_and_does_not_stop_the_listener(engine, storage_dir, caplog):
     client = build_client(dev_count=3)
-    listener = Listener(TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep()), catch_up=False)
+    source = TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep())
+    listener = Listener(source, catch_up=False)
+    real_write = source.writer.write
+    calls = []
+
+    def write_failing_once(records):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real_write(records)
 
     async def scenario():
         await listener.prepare()
-        bad = client._finish(f.message(4, DEV, "\x00 NUL bytes are not valid in PostgreSQL text", sender=ALICE))
+        source.writer.write = write_failing_once
+        bad = client._finish(f.message(4, DEV, "lost to a failed write", sender=ALICE))
         await listener.on_new_message(events.NewMessage.Event(bad))
         ok = client._finish(f.message(5, DEV, "fine", sender=ALICE))
         await listener.on_new_message(events.NewMessage.Event(ok))

@@ -43,7 +43,8 @@ class CleanMessagesConfig(dg.Config):
 
 @dg.asset(
     partitions_def=daily_message_partitions,
-    deps=[MESSAGES_DEP],
+    # Transcripts become the text of voice messages (same daily partitions).
+    deps=[MESSAGES_DEP, dg.AssetDep("voice_transcripts")],
     group_name="corpus",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
