@@ -19,15 +19,16 @@ def run_demo(*, messages: int, port: int, serve: bool) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(settings.home / "dagster"))
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 
+    # The embedded server stays up for the whole demo; runs and the UI find it running and leave it so.
     server = None
-    if not settings.database_url:
+    url = settings.database_url
+    if not url:
         server = EmbeddedPostgres(settings.home / "pg")
-        started = server.start()
-        if not started:
+        url = server.url
+        if not server.start():
             server = None  # someone else runs it; leave it alone
-        os.environ["TELEGRAM_INTEL_DATABASE_URL"] = EmbeddedPostgres(settings.home / "pg").url
     try:
-        _materialize_sample(settings, messages)
+        _materialize_sample(settings, messages, url)
         if serve:
             click.echo(f"Dagster UI on http://127.0.0.1:{port} (Ctrl+C stops it and the embedded database)")
             cmd = [sys.executable, "-m", "dagster", "dev", "-m", "telegram_intel.definitions", "-h", "127.0.0.1",
@@ -43,7 +44,7 @@ def run_demo(*, messages: int, port: int, serve: bool) -> None:
             server.stop()
 
 
-def _materialize_sample(settings, messages: int) -> None:
+def _materialize_sample(settings, messages: int, url: str) -> None:
     import dagster as dg
 
     from telegram_intel.definitions import defs
@@ -61,3 +62,41 @@ def _materialize_sample(settings, messages: int) -> None:
     if not result.success:
         raise click.ClickException("importing the sample export failed; see the run in the Dagster UI")
     click.echo(f"imported {SAMPLE_KEY} (run {result.run_id})")
+    _materialize_enrichment(instance, defs, url)
+
+
+# Daily-partitioned enrichment, then the whole-corpus assets built on it. Persona training is left to the
+# UI (or the retrain sensor): it takes minutes on a CPU.
+DAILY_ASSETS = ("voice_transcripts", "clean_messages", "message_embeddings", "intent_labels", "message_summaries",
+                "entities", "chat_statistics", "user_activity", "voice_insights")
+WHOLE_ASSETS = ("knowledge_graph", "user_message_corpus", "user_profiles")
+
+
+def _materialize_enrichment(instance, defs, url: str) -> None:
+    import dagster as dg
+    import sqlalchemy as sa
+
+    from telegram_intel.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            first, last = conn.execute(sa.text("SELECT min(date), max(date) FROM telegram_messages")).one()
+    finally:
+        engine.dispose()
+    if first is None:
+        return
+    job = defs.resolve_implicit_global_asset_job_def()
+    tags = {
+        "dagster/asset_partition_range_start": first.strftime("%Y-%m-%d"),
+        "dagster/asset_partition_range_end": last.strftime("%Y-%m-%d"),
+    }
+    for keys, run_tags, what in (
+        (DAILY_ASSETS, tags, f"enrichment {tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"),
+        (WHOLE_ASSETS, {}, "knowledge graph and profiles"),
+    ):
+        subset = job.get_subset(asset_selection={dg.AssetKey(k) for k in keys})
+        result = subset.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False)
+        if not result.success:
+            raise click.ClickException(f"materializing the {what} failed; see run {result.run_id} in the Dagster UI")
+        click.echo(f"materialized {what} (run {result.run_id})")

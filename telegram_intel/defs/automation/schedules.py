@@ -23,6 +23,8 @@ from telegram_intel.defs.partitions import daily_message_partitions
 
 SYNC_ASSET = "telegram_sync"
 ENRICHMENT_ASSETS = (
+    "voice_transcripts",
+    "voice_insights",
     "clean_messages",
     "message_embeddings",
     "intent_labels",
@@ -31,6 +33,8 @@ ENRICHMENT_ASSETS = (
     "knowledge_graph",
     "chat_statistics",
     "user_activity",
+    "user_message_corpus",
+    "user_profiles",
 )
 CRON = "0 */6 * * *"
 INTERVAL = timedelta(hours=6)
