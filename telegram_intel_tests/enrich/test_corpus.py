@@ -322,7 +322,7 @@ def test_definitions_load_with_the_rest_of_the_graph():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     clean, emb = dg.AssetKey("clean_messages"), dg.AssetKey("message_embeddings")
-    assert graph.get(clean).parent_keys == {dg.AssetKey("telegram_messages")}
+    assert graph.get(clean).parent_keys == {dg.AssetKey("telegram_messages"), dg.AssetKey("voice_transcripts")}
     assert graph.get(emb).parent_keys == {clean}
     assert graph.get(clean).partitions_def == graph.get(emb).partitions_def
     checks = {k.name for k in graph.asset_check_keys}
