@@ -156,7 +156,8 @@ def test_schedule_runs_sync_and_enrichment_for_the_current_day(repository, monke
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
     assert "telegram_sync" in keys
     assert keys <= {"telegram_sync", "clean_messages", "message_embeddings", "intent_labels", "message_summaries",
-                    "entities", "knowledge_graph", "chat_statistics", "user_activity"}
+                    "entities", "knowledge_graph", "chat_statistics", "user_activity", "voice_transcripts",
+                    "voice_insights", "user_message_corpus", "user_profiles"}
     assert sync_and_enrichment_schedule.cron_schedule == "0 */6 * * *"
 
     result = tick(repository, datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc))

@@ -40,8 +40,10 @@ CRON = "0 */6 * * *"
 INTERVAL = timedelta(hours=6)
 
 # A key: filter matches only assets that exist, so a missing domain does not break loading.
+# Intersected with all(): a key that exists only as an upstream dependency (an external asset when its domain
+# is not loaded) is not materializable and must not be selected.
 sync_and_enrichment_selection = dg.AssetSelection.from_string(
-    " or ".join(f'key:"{k}"' for k in (SYNC_ASSET, *ENRICHMENT_ASSETS)))
+    " or ".join(f'key:"{k}"' for k in (SYNC_ASSET, *ENRICHMENT_ASSETS))) & dg.AssetSelection.all()
 
 sync_and_enrichment_job = dg.define_asset_job(
     "sync_and_enrichment_job",
