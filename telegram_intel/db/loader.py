@@ -8,7 +8,9 @@ older one and the older text goes to ``telegram_message_edits``; an older versio
 never overwrites a newer one; tombstones (``deleted_at``) are never cleared.
 
 Parsing (the caller's iterator, CPU-bound in Python) and writing (mostly waiting
-on the server) overlap: batches are handed to a writer thread through a short queue.
+on the server) overlap: message batches are handed through a short queue to writer
+threads, each with its own connection, so they may commit in any order; chats and
+users commit first, from the caller's thread, before any batch that refers to them.
 """
 
 from __future__ import annotations
@@ -258,9 +260,13 @@ class TelegramWriter:
         storage_dir: Path,
         *,
         batch_size: int = 10_000,
+        writers: int = 2,
         on_batch: Callable[[LoadStats], None] | None = None,
     ) -> None:
         self.engine = engine
+        # Parallel writer connections: the server's work per batch (parsing, index updates, WAL) is the
+        # bottleneck, so two batches in flight keep both cores busy while this thread parses.
+        self.writers = max(1, writers)
         self.media = MediaStore(storage_dir)
         self.batch_size = batch_size
         self.on_batch = on_batch
@@ -288,30 +294,48 @@ class TelegramWriter:
     def write(self, records: Iterable[ChatRecord | UserRecord | MessageRecord]) -> LoadStats:
         stats = LoadStats()
         started = time.perf_counter()
-        handoff: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        handoff: queue.Queue[_Batch | None] = queue.Queue(maxsize=2 * self.writers)
         failure: list[BaseException] = []
-        done_writing = threading.Event()
+        lock = threading.Lock()
+        seen: dict[int, list[datetime]] = {}
 
-        def writer() -> None:
+        def worker() -> None:
             try:
                 with psycopg_connect(self.engine) as conn:
                     conn.execute(_STAGE_DDL)
                     conn.commit()
                     while (batch := handoff.get()) is not None:
-                        self._commit_batch(conn, batch, stats)
-                        stats.seconds = time.perf_counter() - started
-                        if self.on_batch:
-                            self.on_batch(stats)
+                        if failure:
+                            continue  # another writer failed: drain without writing
+                        counts = self._commit_messages(conn, batch)
+                        ranges = _seen_ranges(batch.messages)
+                        with lock:
+                            _account(stats, batch, counts)
+                            _merge_ranges(seen, ranges)
+                            stats.seconds = time.perf_counter() - started
+                            if self.on_batch:
+                                self.on_batch(stats)
             except BaseException as exc:  # surfaced in the caller's thread
                 failure.append(exc)
-                # Drain so the producer never blocks on a dead consumer.
-                while handoff.get() is not None:
+                while handoff.get() is not None:  # the producer must never block on a dead consumer
                     pass
-            finally:
-                done_writing.set()
 
-        thread = threading.Thread(target=writer, name="telegram-writer", daemon=True)
-        thread.start()
+        threads = [threading.Thread(target=worker, name=f"telegram-writer-{i}", daemon=True)
+                   for i in range(self.writers)]
+        for t in threads:
+            t.start()
+        meta_conn = psycopg_connect(self.engine)
+
+        def flush(batch: _Batch) -> None:
+            # Chats and users commit here, before any message batch that refers to them is queued: message
+            # batches commit in any order across the writers, and messages reference chats by foreign key.
+            if batch.chats or batch.users:
+                self._commit_meta(meta_conn, batch)
+                with lock:
+                    stats.users_seen += len(batch.users)
+                    stats.chats.update(c[0] for c in batch.chats)
+            if batch.messages:
+                handoff.put(batch)
 
         batch = _Batch()
         keys: set[tuple[int, int]] = set()
@@ -322,7 +346,7 @@ class TelegramWriter:
                 if isinstance(rec, MessageRecord):
                     key = (rec.chat_id, rec.message_id)
                     if key in keys:  # a key twice in one batch: the later version goes in the next one
-                        handoff.put(batch)
+                        flush(batch)
                         batch, keys = _Batch(), set()
                     keys.add(key)
                     batch.messages.append(self._message_row(rec))
@@ -334,7 +358,7 @@ class TelegramWriter:
                     for f in rec.files:
                         batch.files.append(self._file_row(rec, f))
                     if len(batch.messages) >= self.batch_size:
-                        handoff.put(batch)
+                        flush(batch)
                         batch, keys = _Batch(), set()
                 elif isinstance(rec, ChatRecord):
                     batch.chats.append(
@@ -347,27 +371,40 @@ class TelegramWriter:
                     )
                 else:
                     raise TypeError(f"unexpected record type {type(rec).__name__}")
-            if batch.messages or batch.chats or batch.users:
-                handoff.put(batch)
+            if not failure:
+                flush(batch)
         finally:
             # On a parse error the partial batch is dropped: committed batches stay, no half batch lands.
-            handoff.put(None)
-            done_writing.wait()
-            thread.join()
+            for _ in threads:
+                handoff.put(None)
+            for t in threads:
+                t.join()
+            try:
+                if seen:  # first/last seen of the senders of every committed batch, in one statement
+                    with meta_conn.transaction():
+                        ids = sorted(seen)
+                        meta_conn.execute(_TOUCH_USERS, (ids, [seen[i][0] for i in ids], [seen[i][1] for i in ids]))
+            finally:
+                meta_conn.close()
         if failure:
             raise failure[0]
         stats.seconds = time.perf_counter() - started
         return stats
+
+    @staticmethod
+    def _commit_meta(conn: psycopg.Connection, batch: _Batch) -> None:
+        # Sorted: concurrent writers then lock rows in the same order.
+        with conn.transaction(), conn.cursor() as cur:
+            if batch.chats:
+                cur.executemany(_UPSERT_CHAT, sorted(batch.chats, key=lambda c: c[0]))
+            if batch.users:
+                cur.executemany(_UPSERT_USER, sorted(batch.users, key=lambda u: u[0]))
 
     def _write_batch(self, conn: psycopg.Connection, batch: _Batch, *, fast_path: bool) -> tuple[int, int, int]:
         """One transaction. Rows whose key is not stored yet are COPYed straight into the table
         (the common case of a fresh import); the rest go through staging and the upsert."""
         new = updated = edits = 0
         with conn.transaction(), conn.cursor() as cur:
-            if batch.chats:
-                cur.executemany(_UPSERT_CHAT, batch.chats)
-            if batch.users:
-                cur.executemany(_UPSERT_USER, batch.users)
             if batch.messages:
                 fresh, known = batch.messages, []
                 if fast_path:
@@ -390,7 +427,6 @@ class TelegramWriter:
                     cur.execute(_UPSERT_MESSAGES)
                     new_known, updated, edits = cur.fetchone()
                     new += new_known
-                cur.execute(_TOUCH_USERS, _seen_ranges(batch.messages))
             if batch.files:
                 with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
                     for row in batch.files:
@@ -398,24 +434,35 @@ class TelegramWriter:
                 cur.execute(_UPSERT_FILES)
         return new, updated, edits
 
-    def _commit_batch(self, conn: psycopg.Connection, batch: _Batch, stats: LoadStats) -> None:
+    def _commit_messages(self, conn: psycopg.Connection, batch: _Batch) -> tuple[int, int, int]:
         try:
-            new, updated, edits = self._write_batch(conn, batch, fast_path=True)
+            return self._write_batch(conn, batch, fast_path=True)
         except psycopg.errors.UniqueViolation:
-            # A concurrent writer inserted one of the "new" keys after we looked: the transaction
+            # Another writer (or process) inserted one of the "new" keys after we looked: the transaction
             # rolled back as a whole, so redo the batch through the conflict-handling path.
-            new, updated, edits = self._write_batch(conn, batch, fast_path=False)
-        stats.batches += 1
-        stats.messages_seen += len(batch.messages)
-        stats.messages_new += new
-        stats.messages_updated += updated
-        stats.edits_recorded += max(edits, 0)
-        stats.users_seen += len(batch.users)
-        stats.files_seen += len(batch.files)
-        stats.files_stored += sum(1 for f in batch.files if f[3] == "present")
-        stats.chats.update(c[0] for c in batch.chats)
-        stats.chats.update({row[0] for row in batch.messages})
-        if batch.min_date and (stats.min_date is None or batch.min_date < stats.min_date):
-            stats.min_date = batch.min_date
-        if batch.max_date and (stats.max_date is None or batch.max_date > stats.max_date):
-            stats.max_date = batch.max_date
+            return self._write_batch(conn, batch, fast_path=False)
+
+
+def _account(stats: LoadStats, batch: _Batch, counts: tuple[int, int, int]) -> None:
+    new, updated, edits = counts
+    stats.batches += 1
+    stats.messages_seen += len(batch.messages)
+    stats.messages_new += new
+    stats.messages_updated += updated
+    stats.edits_recorded += max(edits, 0)
+    stats.files_seen += len(batch.files)
+    stats.files_stored += sum(1 for f in batch.files if f[3] == "present")
+    stats.chats.update({row[0] for row in batch.messages})
+    if batch.min_date and (stats.min_date is None or batch.min_date < stats.min_date):
+        stats.min_date = batch.min_date
+    if batch.max_date and (stats.max_date is None or batch.max_date > stats.max_date):
+        stats.max_date = batch.max_date
+
+
+def _merge_ranges(seen: dict[int, list[datetime]], ranges: tuple[list[int], list[datetime], list[datetime]]) -> None:
+    for uid, lo, hi in zip(*ranges):
+        r = seen.get(uid)
+        if r is None:
+            seen[uid] = [lo, hi]
+        else:
+            r[0], r[1] = min(r[0], lo), max(r[1], hi)
