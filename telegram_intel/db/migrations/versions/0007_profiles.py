@@ -1,14 +1,14 @@
 """user profiles and settings
 
 Revision ID: 0007_profiles
-Revises: 0006_graph
+Revises: 0004_enrichment
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_profiles"
-down_revision = "0006_graph"
+down_revision = "0004_enrichment"
 branch_labels = None
 depends_on = None
 
