@@ -1638,7 +1638,6 @@ class _Generator:
                 out.write("\n ]\n}\n")
 
     def _header(self) -> str:
-        enc = self._enc
         o = self.owner
         pi = {"user_id": o.user_id, "first_name": o.first, "last_name": o.last, "phone_number": OWNER["phone_number"],
               "username": "@" + o.username, "bio": OWNER["bio"]}

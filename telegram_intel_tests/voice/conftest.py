@@ -4,7 +4,6 @@ messages written straight into the real PostgreSQL, and a local OpenAI-compatibl
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
