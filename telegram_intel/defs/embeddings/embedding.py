@@ -36,7 +36,7 @@ class EmbedStats:
         return self.embedded / self.embed_seconds if self.embed_seconds else 0.0
 
 
-_TODO = """
+_PENDING_ROWS = """
 SELECT c.chat_id, c.message_id, c.date, c.text FROM clean_messages c
 LEFT JOIN message_embeddings e ON e.chat_id = c.chat_id AND e.message_id = c.message_id AND e.model = :model
 WHERE c.date >= :lo AND c.date < :hi AND c.text <> ''
@@ -81,7 +81,7 @@ def embed_range(
 
     last_log = time.perf_counter()
     with engine.connect() as reader:
-        result = reader.execution_options(stream_results=True, yield_per=chunk_rows).execute(sa.text(_TODO), params)
+        result = reader.execution_options(stream_results=True, yield_per=chunk_rows).execute(sa.text(_PENDING_ROWS), params)
         while True:
             rows = result.fetchmany(chunk_rows)
             if not rows:
