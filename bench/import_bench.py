@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+EXTRA = os.environ.get("BENCH_EXTRA", "").split()
 sys.path.insert(0, str(ROOT))
 
 from telegram_intel.db.embedded import EmbeddedPostgres  # noqa: E402
@@ -36,7 +37,7 @@ def child_import(export: Path, env: dict) -> tuple[float, float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "telegram-intel"), "import", "--json", str(export)],
+        [str(ROOT / ".venv" / "bin" / "telegram-intel"), "import", "--json", *EXTRA, str(export)],
         env=env, capture_output=True, text=True, check=True,
     )
     wall = time.perf_counter() - started

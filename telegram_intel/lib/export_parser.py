@@ -519,7 +519,8 @@ class _Stream:
         sep, batch = _SEP, self._batch
         buf, pos = self.buf, self.pos
         i = 0
-        close: bytes | None = None  # how an element ends, e.g. b"\n     }"
+        close: bytes | None = None  # how an element ends, e.g. b"\n     }", or b"},\n" (one per line)
+        keep = 0  # bytes of ``close`` that belong to the element
         learn = True
         window = 1024  # for one-at-a-time decoding: twice the last element
         while True:
@@ -536,7 +537,7 @@ class _Stream:
                 if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
                     cut = buf.rfind(close, pos, limit)
             if cut > pos:
-                cut += len(close)
+                cut += keep
                 got = batch(b"[" + buf[pos:cut] + b"]")
                 if got is None:
                     # Not the layout we guessed, or bad JSON: decode the next element alone.
@@ -567,8 +568,15 @@ class _Stream:
                 if learn:
                     learn = False
                     nl = buf.rfind(b"\n", end - size, end)
-                    if nl >= 0 and buf[end - 1 : end] in (b"}", b"]") and not buf[nl + 1 : end - 1].strip(b" \t"):
-                        close = buf[nl:end]
+                    if buf[end - 1 : end] not in (b"}", b"]"):
+                        pass
+                    elif nl >= 0 and not buf[nl + 1 : end - 1].strip(b" \t"):
+                        close = buf[nl:end]  # pretty-printed (tdesktop): the closing line
+                        keep = len(close)
+                    elif nl < 0 and (m := sep(buf, end)) is not None and b"\n" in buf[end : m.end()]:
+                        # one element per line: the closing bracket, the separator and the newline
+                        close = buf[end - 1 : buf.index(b"\n", end) + 1]
+                        keep = 1
                 yield obj
                 i += 1
             m = sep(buf, end)

@@ -1105,6 +1105,10 @@ class SampleInfo:
 _FORMATTER = string.Formatter()
 
 
+def _pretty(compact: str) -> str:
+    return json.dumps(json.loads(compact), ensure_ascii=False, indent=1)
+
+
 def _make_encoder() -> Callable[[Any], str]:
     """``json.dumps(o, ensure_ascii=False)`` without rebuilding the C encoder on every call."""
     plain = json.JSONEncoder(ensure_ascii=False, check_circular=False)
@@ -1926,7 +1930,9 @@ class _Generator:
             return
         if self._sep:
             out.write(",\n")
-        out.write(",\n".join(buf))
+        # Telegram Desktop's layout: one-space indentation, one key per line.
+        ind = "     " if self.kind == "full_account" else "  "
+        out.write(",\n".join(ind + _pretty(m).replace("\n", "\n" + ind) for m in buf))
         self._sep = True
         tout.write("".join(tbuf))
         self.done += len(buf)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from telegram_intel.llm.models import LLMCall
+from telegram_intel.db.llm_models import LLMCall
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class PriceTable:
 
 @dataclass
 class LLMCallRecord:
-    """What is stored per call (see ``telegram_intel.llm.models.LLMCall``)."""
+    """What is stored per call (see ``telegram_intel.db.llm_models.LLMCall``)."""
 
     model: str
     prompt_name: str

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.loader import TelegramWriter
+from telegram_intel.db.loader import MissingChatError, TelegramWriter
 from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -92,9 +92,73 @@ def test_database_error_rolls_back_whole_batch(engine, storage_dir):
     good = chat_and_users() + [msg(i) for i in range(1, 6)]
     TelegramWriter(engine, storage_dir).write(good)
     bad = [msg(i) for i in range(6, 9)] + [MessageRecord(chat_id=999, message_id=1, date=T0)]
-    with pytest.raises(Exception, match="foreign key"):
+    with pytest.raises(MissingChatError, match=r"chat\(s\) not stored: \[999\]"):
         TelegramWriter(engine, storage_dir).write(bad)
     assert rows(engine, "SELECT count(*) FROM telegram_messages")[0][0] == 5
+
+
+def _is_superuser(engine) -> bool:
+    return rows(engine, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]
+
+
+def test_chat_fk_checked_once_per_batch_by_the_owner(engine, storage_dir):
+    if not _is_superuser(engine):
+        pytest.skip("the test database's user is not a superuser")
+    stats = TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(i) for i in range(1, 4)])
+    assert stats.fk_checked_per_batch and stats.as_dict()["chat_fk_check"] == "per_batch"
+    # The constraint itself stays: any other writer is checked per row.
+    with pytest.raises(sa.exc.IntegrityError, match="foreign key"), engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO telegram_messages (chat_id, message_id, date) VALUES (999, 1, now())"))
+
+
+def test_a_trigger_on_messages_keeps_row_triggers_on(engine, storage_dir):
+    with engine.begin() as conn:
+        conn.execute(sa.text("""
+            CREATE FUNCTION ti_test_log() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO ti_test_log_rows VALUES (NEW.message_id); RETURN NEW; END $$"""))
+        conn.execute(sa.text("CREATE TABLE ti_test_log_rows (message_id bigint)"))
+        conn.execute(sa.text(
+            "CREATE TRIGGER ti_test_log AFTER INSERT ON telegram_messages FOR EACH ROW EXECUTE FUNCTION ti_test_log()"
+        ))
+    try:
+        stats = TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(i) for i in range(1, 4)])
+        assert not stats.fk_checked_per_batch
+        assert rows(engine, "SELECT count(*) FROM ti_test_log_rows")[0][0] == 3
+        with pytest.raises(Exception, match="foreign key"):
+            TelegramWriter(engine, storage_dir).write([MessageRecord(chat_id=999, message_id=1, date=T0)])
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER ti_test_log ON telegram_messages"))
+            conn.execute(sa.text("DROP TABLE ti_test_log_rows"))
+            conn.execute(sa.text("DROP FUNCTION ti_test_log()"))
+
+
+def test_role_without_privilege_gets_row_checks_and_a_grant_enables_batch_checks(engine, storage_dir):
+    if not _is_superuser(engine):
+        pytest.skip("creating a role needs a superuser")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP ROLE IF EXISTS ti_test_writer"))
+        conn.execute(sa.text("CREATE ROLE ti_test_writer LOGIN"))
+        conn.execute(sa.text("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ti_test_writer"))
+        conn.execute(sa.text("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ti_test_writer"))
+    writer_engine = sa.create_engine(engine.url.set(username="ti_test_writer"))
+    try:
+        stats = TelegramWriter(writer_engine, storage_dir).write(chat_and_users() + [msg(1)])
+        assert stats.messages_new == 1 and not stats.fk_checked_per_batch
+        with pytest.raises(Exception, match="foreign key"):
+            TelegramWriter(writer_engine, storage_dir).write([MessageRecord(chat_id=999, message_id=1, date=T0)])
+        with engine.begin() as conn:
+            conn.execute(sa.text("GRANT SET ON PARAMETER session_replication_role TO ti_test_writer"))
+        stats = TelegramWriter(writer_engine, storage_dir).write(chat_and_users() + [msg(2)])
+        assert stats.messages_new == 1 and stats.fk_checked_per_batch
+        with pytest.raises(MissingChatError):
+            TelegramWriter(writer_engine, storage_dir).write([MessageRecord(chat_id=999, message_id=1, date=T0)])
+    finally:
+        writer_engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP OWNED BY ti_test_writer"))
+            conn.execute(sa.text("DROP ROLE ti_test_writer"))
+    assert rows(engine, "SELECT count(*) FROM telegram_messages WHERE chat_id = 999")[0][0] == 0
 
 
 def test_duplicate_keys_in_one_batch_keep_newest(engine, storage_dir):

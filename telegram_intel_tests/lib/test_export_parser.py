@@ -119,12 +119,51 @@ def test_layout_and_chunking_do_not_matter(path, tmp_path, monkeypatch):
     minified = tmp_path / "result.json"
     minified.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False), encoding="utf-8")
     assert list(iter_export(minified)) == reference
+    per_line = tmp_path / "per_line.json"
+    per_line.write_text(_one_message_per_line(json.loads(path.read_text(encoding="utf-8"))), encoding="utf-8")
+    assert list(iter_export(per_line)) == reference
 
     monkeypatch.setattr(ep, "_CHUNK", 97)
     monkeypatch.setattr(ep, "_AHEAD", 61)
     monkeypatch.setattr(ep, "_WINDOW", 700)
     assert list(iter_export(path)) == reference
     assert list(iter_export(minified)) == reference
+    assert list(iter_export(per_line)) == reference
+
+
+def _one_message_per_line(data: dict) -> str:
+    """The export with each message compact on a line of its own (as some tools write JSON arrays)."""
+    def messages(msgs: list) -> str:
+        return "[\n" + ",\n".join(json.dumps(m, ensure_ascii=False) for m in msgs) + "\n]"
+
+    marks, chats = {}, data.get("chats", {}).get("list", [data]) + data.get("left_chats", {}).get("list", [])
+    for i, chat in enumerate(chats):
+        marks[f"@@{i}@@"] = messages(chat["messages"])
+        chat["messages"] = f"@@{i}@@"
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    for mark, msgs in marks.items():
+        text = text.replace(json.dumps(mark), msgs)
+    return text
+
+
+@pytest.mark.parametrize("layout", ["tdesktop", "one_per_line"])
+def test_message_runs_are_decoded_together(layout, tmp_path, monkeypatch):
+    """The hot path decodes runs of messages at once in both line layouts; one at a time only at edges."""
+    data = {"name": "G", "type": "private_group", "id": 5, "messages": [
+        {"id": i, "type": "message", "date": "2024-01-01T00:00:00", "from": "A", "from_id": "user1",
+         "text": [f"hi {i}", {"type": "bold", "text": "}\n ]"}], "text_entities": []}
+        for i in range(1, 3001)
+    ]}
+    path = tmp_path / "result.json"
+    text = json.dumps(data, ensure_ascii=False, indent=1) if layout == "tdesktop" else _one_message_per_line(data)
+    path.write_text(text, encoding="utf-8")
+    singles = []
+    one_at_a_time = ep._Stream.value
+    monkeypatch.setattr(ep._Stream, "value", lambda self, where, *a: singles.append(where) or one_at_a_time(self, where, *a))
+    got = [r for r in iter_export(path) if isinstance(r, MessageRecord)]
+    assert [m.message_id for m in got] == list(range(1, 3001))
+    assert got[7].text == "hi 8}\n ]"
+    assert len([w for w in singles if "messages[" in w]) < 30
 
 
 # --- 2020-01: the oldest format ------------------------------------------------------

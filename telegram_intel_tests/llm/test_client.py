@@ -22,7 +22,7 @@ from telegram_intel.llm import (
     SqlCallRecorder,
     usage_summary,
 )
-from telegram_intel.llm.models import LLMCall
+from telegram_intel.db.llm_models import LLMCall
 from telegram_intel.llm.prompts import PromptError
 from telegram_intel_tests.llm.conftest import API_KEY
 from telegram_intel_tests.llm.fake_openai import Reply, completion, error, hang, ok

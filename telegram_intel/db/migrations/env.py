@@ -2,7 +2,7 @@ from alembic import context
 
 from telegram_intel.db.models import Base
 import telegram_intel.db.enrichment_models  # noqa: F401  (registers tables on Base.metadata)
-import telegram_intel.llm.models  # noqa: F401
+import telegram_intel.db.llm_models  # noqa: F401
 import telegram_intel.db.profile_models  # noqa: F401
 import telegram_intel.db.training_models  # noqa: F401
 import telegram_intel.db.voice_models  # noqa: F401
