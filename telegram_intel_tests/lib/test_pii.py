@@ -217,10 +217,3 @@ def test_parse_marked_offsets():
     assert [text[s["start"]:s["end"]] for s in spans] == ["+7 916 123 45 67", "x@y.ru"]
     with pytest.raises(ValueError):
         pii_eval.parse_marked("⟦NAME|Ivan⟧")
-
-
-def test_throughput_at_least_20k_messages_per_second():
-    rate = pii_eval.throughput(seconds=0.3, repeats=5)
-    print(f"\nfind_pii throughput: {rate:,.0f} messages/s")
-    # the figure is ~30-40k/s on a 2-core box; the bound leaves room for a loaded CI machine
-    assert rate >= 8_000

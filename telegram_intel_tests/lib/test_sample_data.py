@@ -467,8 +467,8 @@ def test_small_and_invalid_arguments(tmp_path):
         write_sample_export(tmp_path / "bad", messages=1)
 
 
-def test_memory_stays_flat_and_fast(tmp_path):
-    """200k messages: peak RSS grows by only a few MB over a 20k run; throughput is measured."""
+def test_memory_stays_flat(tmp_path):
+    """200k messages: peak RSS grows by only a few MB over a 20k run."""
     code = textwrap.dedent(f"""
         import json, resource, sys, time
         sys.path.insert(0, {str(REPO)!r})
@@ -485,7 +485,6 @@ def test_memory_stays_flat_and_fast(tmp_path):
     r = json.loads(res.stdout.strip().splitlines()[-1])
     assert r["messages"] == 200_000
     assert (r["big"] - r["small"]) < 16 * 1024, r  # ru_maxrss is in KiB on Linux
-    assert r["rate"] > 20_000, r
     # the big export is complete and valid JSON
     with open(tmp_path / "big" / "result.json", encoding="utf-8") as f:
         assert sum(len(c["messages"]) for c in json.load(f)["chats"]["list"]) == 200_000

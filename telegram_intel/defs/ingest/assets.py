@@ -90,6 +90,7 @@ def telegram_export_import(context: dg.AssetExecutionContext, telegram: Telegram
             "first_message_at": stats.min_date.isoformat() if stats.min_date else "",
             "last_message_at": stats.max_date.isoformat() if stats.max_date else "",
             "messages_per_second": round(stats.messages_per_second),
+            "chat_fk_check": "per_batch" if stats.fk_checked_per_batch else "per_row",
             "messages_per_day": dg.MetadataValue.md(
                 bar_chart_markdown([str(d) for d, _ in per_day], [n for _, n in per_day],
                                    title=f"Messages per day in {path.name}")
