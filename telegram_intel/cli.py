@@ -84,6 +84,7 @@ def import_cmd(paths: tuple[Path, ...], batch_size: int, as_json: bool) -> None:
 
     from telegram_intel.db.engine import open_engine
     from telegram_intel.db.importer import import_export
+    from telegram_intel.db.loader import BadRecordError
 
     settings = load_settings()
     files = [p / "result.json" if p.is_dir() else p for p in paths]
@@ -100,11 +101,12 @@ def import_cmd(paths: tuple[Path, ...], batch_size: int, as_json: bool) -> None:
 
             try:
                 stats = import_export(engine, path, settings.storage_dir, batch_size=batch_size, on_batch=progress)
-            except TelegramDataError as exc:
+            except (TelegramDataError, BadRecordError) as exc:
                 bar.close()
                 failed = True
-                results[str(path)] = {"error": str(exc)}
-                click.echo(f"error: {exc}", err=True)
+                message = str(exc) if isinstance(exc, TelegramDataError) else f"{path}: {exc}"
+                results[str(path)] = {"error": message}
+                click.echo(f"error: {message}", err=True)
                 continue
             bar.close()
             results[str(path)] = stats.as_dict()

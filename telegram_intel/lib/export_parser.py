@@ -269,6 +269,10 @@ def _int_or_none(v: Any) -> int | None:
     return v if type(v) is int else None
 
 
+_INT64 = range(-(1 << 63), 1 << 63)  # ids are stored as bigint
+_INT32 = range(-(1 << 31), 1 << 31)  # durations as integer
+
+
 # --- the JSON stream ------------------------------------------------------------
 
 _WS = re.compile(rb"[ \t\n\r]*").match
@@ -830,6 +834,8 @@ class _Parser:
             pid = _peer_id(v)
         except (TypeError, ValueError):
             raise self._bad(path, i, mid, f"bad {key} {v!r}") from None
+        if pid not in _INT64:
+            raise self._bad(path, i, mid, f"bad {key} {v!r}: out of the 64-bit id range")
         if len(self._peers) < 100_000:
             self._peers[v] = pid
         return pid
@@ -843,8 +849,8 @@ class _Parser:
             if type(m) is dict:
                 raise self._bad(path, i, None, "message without an id") from None
             raise self.error(f"{path}[{i}]", f"a message must be a JSON object, not {type(m).__name__}") from None
-        if type(mid) is not int:
-            raise self._bad(path, i, mid, "message id is not an integer")
+        if type(mid) is not int or mid not in _INT64:
+            raise self._bad(path, i, mid, "message id is not a 64-bit integer")
         mtype = get("type")
         if mtype == "service":
             kind, fid, name = "service", get("actor_id"), get("actor")
@@ -879,8 +885,10 @@ class _Parser:
         else:
             text, entities = self._text(text, te, path, i, mid)
         if kind == "service":
+            action = get("action")
             rec = MessageRecord(
-                chat_id, mid, date, kind, sender, name, text, entities, action=get("action"), actor_id=sender, raw=m
+                chat_id, mid, date, kind, sender, name, text, entities,
+                action=action if type(action) is str else None, actor_id=sender, raw=m,
             )
         else:
             rec = MessageRecord(chat_id, mid, date, kind, sender, name, text, entities, raw=m)
@@ -926,7 +934,7 @@ class _Parser:
                 # Telethon exposes that as reply_to, so we do the same.
                 reply = get("message_id", get("game_message_id", get("invoice_message_id")))
             if reply is not None:
-                if type(reply) is not int:
+                if type(reply) is not int or reply not in _INT64:
                     raise self._bad(path, i, mid, f"bad reply_to_message_id {reply!r}")
                 rec.reply_to_message_id = reply
         if "reply_to_peer_id" in keys:
@@ -952,10 +960,14 @@ class _Parser:
                     rec.grouped_id = int(v)
                 except (TypeError, ValueError):
                     raise self._bad(path, i, mid, f"bad grouped id {v!r}") from None
+                if rec.grouped_id not in _INT64:
+                    raise self._bad(path, i, mid, f"bad grouped id {v!r}: out of the 64-bit range")
         if "mime_type" in keys and type(m["mime_type"]) is str:
             rec.mime_type = m["mime_type"]
         if "duration_seconds" in keys:
-            rec.duration_seconds = _int_or_none(m["duration_seconds"])
+            rec.duration_seconds = d = _int_or_none(m["duration_seconds"])
+            if d is not None and d not in _INT32:
+                raise self._bad(path, i, mid, f"bad duration_seconds {d!r}: out of range")
         if keys.isdisjoint(_MEDIA_ANY):
             return
         if rec.kind == "message":
@@ -995,6 +1007,10 @@ class _Parser:
             mime = get("mime_type")
             rec.mime_type = mime if type(mime) is str else None
             rec.duration_seconds = _int_or_none(get("duration_seconds"))
+        for field, v, valid in (("size", rec.size, _INT64), ("width", rec.width, _INT32),
+                                ("height", rec.height, _INT32), ("duration_seconds", rec.duration_seconds, _INT32)):
+            if v is not None and v not in valid:
+                raise self._bad(path, i, mid, f"bad {field} {v!r} of the {kind}: out of range")
         if _not_included(value):
             return rec
         full = self._resolve(value, path, i, mid)

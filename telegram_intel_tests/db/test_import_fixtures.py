@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
-from telegram_intel.lib.records import TelegramDataError
+from telegram_intel.lib.export_parser import iter_export
+from telegram_intel.lib.records import MessageRecord, TelegramDataError
 
 FIXTURE_NAMES = [
     "telegram_2020-01.result.json",
@@ -73,6 +74,32 @@ def test_fixture_imports_exactly_and_reimport_changes_nothing(name, engine, stor
     again = import_export(engine, path, storage_dir)
     assert (again.messages_new, again.messages_updated, again.edits_recorded) == (0, 0, 0)
     assert snapshot(engine) == before, "a second import changed rows"
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_stored_columns_equal_the_parsed_records(name, engine, storage_dir, fixtures_dir):
+    """Every column the writer fills (JSON, timestamps, ids, text) reads back as the parser produced it."""
+    path = fixtures_dir / name
+    import_export(engine, path, storage_dir)
+    records = {(r.chat_id, r.message_id): r for r in iter_export(path) if isinstance(r, MessageRecord)}
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT chat_id, message_id, kind, date, edit_date, sender_id, sender_name, text, entities, "
+            "reply_to_message_id, reply_to_peer_id, forwarded_from, forwarded_from_id, saved_from, via_bot, "
+            "media_type, mime_type, duration_seconds, action, actor_id, grouped_id, reactions, inline_buttons, "
+            "raw::text FROM telegram_messages"
+        )).all()
+    assert len(stored) == len(records)
+    for row in stored:
+        m = records[(row.chat_id, row.message_id)]
+        assert json.loads(row.raw) == m.raw
+        assert (row.entities, row.reactions, row.inline_buttons) == (m.entities, m.reactions, m.inline_buttons)
+        assert (row.date, row.edit_date) == (m.date, m.edit_date)
+        assert row[2:8] == (m.kind, m.date, m.edit_date, m.sender_id, m.sender_name, m.text)
+        assert row[9:21] == (
+            m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id, m.saved_from,
+            m.via_bot, m.media_type, m.mime_type, m.duration_seconds, m.action, m.actor_id, m.grouped_id,
+        )
 
 
 def test_all_fixtures_together_then_each_again(engine, storage_dir, fixtures_dir):

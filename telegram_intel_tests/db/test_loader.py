@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.loader import MissingChatError, TelegramWriter
+from telegram_intel.db.loader import BadRecordError, MissingChatError, TelegramWriter
 from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -205,6 +205,30 @@ def test_nul_characters_are_stripped_not_fatal(engine, storage_dir):
     TelegramWriter(engine, storage_dir).write(chat_and_users() + [record])
     (text, raw), = rows(engine, "SELECT text, raw FROM telegram_messages")
     assert text == "ab" and raw == {"text": "ab"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("duration_seconds", 2**31, "duration_seconds 2147483648 is out of range"),
+        ("grouped_id", 2**64, "grouped_id=18446744073709551616"),
+        ("forwarded_from", 5, "forwarded_from=5"),
+        ("edit_date", datetime(2024, 3, 2), "edit_date=datetime"),
+    ],
+)
+def test_a_value_its_column_cannot_hold_fails_the_batch_by_name(engine, storage_dir, field, value, named):
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1)])
+    bad = msg(3)
+    setattr(bad, field, value)
+    with pytest.raises(BadRecordError, match=f"message 3 of chat {CHAT}: .*{named}"):
+        TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(2), bad])
+    assert rows(engine, "SELECT message_id FROM telegram_messages") == [(1,)]
+    # the same value on a stored key (staging + upsert path) fails the same way
+    again = msg(1, "changed", edit=T0 + timedelta(hours=1))
+    setattr(again, field, value)
+    with pytest.raises(BadRecordError, match=f"message 1 of chat {CHAT}"):
+        TelegramWriter(engine, storage_dir).write(chat_and_users() + [again])
+    assert rows(engine, "SELECT text FROM telegram_messages") == [("message 1",)]
 
 
 def test_concurrent_insert_race_falls_back_to_upsert(engine, storage_dir, monkeypatch):
