@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/import_bench.py --messages 1000000 --runs 3
 
-Generates the sample export once (bench/out/), then for each run: empties the tables,
-imports the export in a child process (`telegram-intel import`) and reads that child's
-wall time and peak RSS. A final run re-imports into the filled tables (the idempotent
-no-op path). Uses an embedded PostgreSQL in bench/out/home unless
-TELEGRAM_INTEL_DATABASE_URL is set. Prints a Markdown table row set and JSON.
+Generates the sample export once (bench/out/, Telegram Desktop's layout), then for each
+run: empties the tables, checkpoints (so a run does not pay for the previous run's
+writes), imports the export in a child process (`telegram-intel import`) and reads that
+child's wall time and peak RSS. A final run re-imports into the filled tables (the
+idempotent no-op path). Uses an embedded PostgreSQL in bench/out/home unless
+TELEGRAM_INTEL_DATABASE_URL is set. BENCH_EXTRA adds options to the import command
+(e.g. BENCH_EXTRA="--batch-size 5000"). Prints JSON.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def main() -> None:
                     "TRUNCATE telegram_files, telegram_message_edits, telegram_messages, telegram_users, "
                     "telegram_chats, telegram_import_runs CASCADE"
                 ))
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("CHECKPOINT"))
             wall, rss, stats = child_import(export, env)
             fresh.append((wall, rss, stats))
             print(f"run {i + 1}: {stats['messages_seen'] / wall:,.0f} msg/s, peak RSS {rss:.0f} MiB", file=sys.stderr)
@@ -101,6 +105,7 @@ def main() -> None:
         "peak_rss_mib_first_run": round(fresh[0][1]),
         "reimport_msg_per_s": round(n / wall_re),
         "reimport_new_updated": [stats_re["messages_new"], stats_re["messages_updated"]],
+        "chat_fk_check": fresh[0][2].get("chat_fk_check"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }
     print(json.dumps(result, indent=2))
