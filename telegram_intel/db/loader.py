@@ -275,7 +275,11 @@ def _json(value: Any) -> bytes | None:
     out = orjson.dumps(value, default=str)
     # PostgreSQL text and jsonb cannot hold NUL; Telegram text occasionally does.
     # An escaped backslash before "u0000" is literal text, not a NUL: keep those.
-    return _JSON_NUL.sub(rb"\1", out) if b"\\u0000" in out else out
+    if b"\\u0000" in out:
+        return _JSON_NUL.sub(rb"\1", out)
+    # orjson's result keeps its 4 KiB build buffer allocated; a batch waiting for a writer holds
+    # thousands of these, so keep an exact-size copy instead.
+    return bytes(memoryview(out))
 
 
 def _jsonb(value: Any) -> bytes | None:

@@ -245,3 +245,18 @@ def test_concurrent_insert_race_falls_back_to_upsert(engine, storage_dir, monkey
     assert rows(engine, "SELECT message_id, text FROM telegram_messages ORDER BY 1") == [
         (1, "message 1"), (2, "edited"), (3, "message 3")
     ]
+
+
+def test_rows_waiting_for_a_writer_hold_only_their_own_bytes():
+    """A row's JSON is kept at its own size (orjson's results keep a 4 KiB build buffer otherwise)."""
+    import tracemalloc
+
+    records = [msg(i, f"text {i} " * 5) for i in range(1, 2001)]
+    tracemalloc.start()
+    try:
+        rows_ = [TelegramWriter._message_row(r) for r in records]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert rows_[0][-1] == b'{"id":1,"text":"text 1 text 1 text 1 text 1 text 1 "}'
+    assert held / len(rows_) < 1024, f"{held / len(rows_):.0f} bytes per row"
