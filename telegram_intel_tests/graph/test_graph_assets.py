@@ -14,7 +14,8 @@ from telegram_intel.defs.graph.expertise import user_connections, user_expertise
 from telegram_intel.lib.pseudonyms import pseudonym
 from telegram_intel.llm.resource import LLMResource
 from telegram_intel.resources import TelegramIntelResource
-from telegram_intel_tests.graph.conftest import SECRET, busiest_days, fill_clean_messages
+from telegram_intel_tests.corpus_helpers import fill_clean_messages
+from telegram_intel_tests.graph.conftest import SECRET, busiest_days
 
 RANGE = {"dagster/asset_partition_range_start": "2025-03-30", "dagster/asset_partition_range_end": "2025-06-30"}
 
@@ -170,7 +171,7 @@ def test_partition_backfill_matches_single_run(ti_env, engine, imported):
 
 
 def test_stale_corpus_rows_of_opted_out_users_are_skipped(ti_env, engine, imported):
-    fill_clean_messages(engine, include_ignored=True)  # a corpus not yet purged
+    fill_clean_messages(engine, SECRET, include_ignored=True)  # a corpus not yet purged
     key = busiest_days(engine, 1)[0]
     day = date.fromisoformat(key)
     window = {"dagster/asset_partition_range_start": (day - timedelta(days=6)).isoformat(),

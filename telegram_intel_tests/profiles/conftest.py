@@ -16,9 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
-from telegram_intel.lib.cleaning import clean_message
-from telegram_intel.lib.pseudonyms import Pseudonymizer
 from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export
+from telegram_intel_tests.corpus_helpers import fill_clean_messages
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -49,42 +48,11 @@ def profile_sample(tmp_path_factory) -> Sample:
                   [u["user_id"] for u in truth["users"] if u["rare"]])
 
 
-def fill_clean_messages(engine) -> int:
-    """Clean every imported message of users who did not opt out into ``clean_messages``."""
-    with engine.connect() as conn:
-        users = conn.execute(sa.text("SELECT user_id, display_name, username, is_owner FROM telegram_users")).all()
-        names: dict[str, int] = {}
-        for uid, display, username, _ in users:
-            if display and " " in display.strip():
-                names[display] = uid
-            if username:
-                names["@" + username] = uid
-        pz = Pseudonymizer(SECRET, names, keep_ids=[u for u, _, _, owner in users if owner])
-        rows = conn.execute(sa.text(
-            "SELECT m.chat_id, m.message_id, m.kind, m.date, m.sender_id, m.reply_to_message_id, m.has_media, m.text"
-            " FROM telegram_messages m LEFT JOIN telegram_users u ON u.user_id = m.sender_id"
-            " WHERE NOT COALESCE(u.is_ignored, false)")).all()
-    out = []
-    for chat_id, message_id, kind, date, sender_id, reply_to, has_media, text in rows:
-        res = clean_message(text, kind=kind, has_media=has_media, pseudonymizer=pz)
-        if res.kept:
-            out.append({"chat_id": chat_id, "message_id": message_id, "date": date, "sender_id": sender_id,
-                        "sender_pseudonym": pz.pseudonym(sender_id) if sender_id else None,
-                        "reply_to_message_id": reply_to, "text": res.text, "lang": None, "cleaner_version": "test"})
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM clean_messages"))
-        conn.execute(sa.text(
-            "INSERT INTO clean_messages (chat_id, message_id, date, sender_id, sender_pseudonym, reply_to_message_id,"
-            " text, lang, cleaner_version) VALUES (:chat_id, :message_id, :date, :sender_id, :sender_pseudonym,"
-            " :reply_to_message_id, :text, :lang, :cleaner_version)"), out)
-    return len(out)
-
-
 @pytest.fixture
 def imported(engine, profile_sample, storage_dir) -> Sample:
     """The sample imported and cleaned (nobody opted out yet)."""
     import_export(engine, profile_sample.path, storage_dir)
-    fill_clean_messages(engine)
+    fill_clean_messages(engine, SECRET)
     return profile_sample
 
 
