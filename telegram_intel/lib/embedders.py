@@ -22,6 +22,7 @@ import inspect
 import os
 import re
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -274,18 +275,37 @@ class SentenceTransformerEmbedder:
         return lambda feed: session.run(["token_embeddings"], feed)[0]
 
     def _openvino_runner(self, ov, path: Path):
-        core = ov.Core()
-        device = (self.device or "cpu").upper()
-        if device not in core.available_devices:
-            raise EmbedderError(f"backend='openvino': device {self.device!r} is not among OpenVINO's "
-                                f"{core.available_devices}")
-        config = {"INFERENCE_PRECISION_HINT": "f32"}
-        if self.threads:
-            config["INFERENCE_NUM_THREADS"] = self.threads
-        compiled = core.compile_model(core.read_model(str(path)), device, config)
-        request = compiled.create_infer_request()
-        output = compiled.output("token_embeddings")
-        return lambda feed: request.infer(feed)[output]
+        # Every OpenVINO object is made, used and freed on one thread that blocks all signals (see _OpenVINOThread).
+        holder: dict = {}
+
+        def build() -> str | None:
+            # Errors come back as text, so no traceback carries OpenVINO objects off this thread.
+            try:
+                core = ov.Core()
+                device = (self.device or "cpu").upper()
+                if device not in core.available_devices:
+                    return (f"backend='openvino': device {self.device!r} is not among OpenVINO's "
+                            f"{core.available_devices}")
+                config = {"INFERENCE_PRECISION_HINT": "f32"}
+                if self.threads:
+                    config["INFERENCE_NUM_THREADS"] = self.threads
+                compiled = core.compile_model(core.read_model(str(path)), device, config)
+                holder.update(core=core, compiled=compiled, request=compiled.create_infer_request(),
+                              output=compiled.output("token_embeddings"))
+                return None
+            except Exception as exc:  # noqa: BLE001 - reported with the model named by the caller
+                holder.clear()
+                return f"openvino cannot load {path}: {type(exc).__name__}: {exc}"
+
+        def infer(feed):
+            return holder["request"].infer(feed)[holder["output"]]
+
+        error = _OpenVINOThread.call(build)
+        if error:
+            raise EmbedderError(f"model {self.name_or_path!r}: {error}")
+        # The last reference to the OpenVINO objects goes on that thread too, when this embedder is collected.
+        weakref.finalize(self, _OpenVINOThread.submit, holder.clear)
+        return lambda feed: _OpenVINOThread.call(infer, feed)
 
     def _tokenize(self, texts: list[str]):
         if self._prompt:
@@ -317,6 +337,39 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return l2_normalize(vecs)
+
+
+class _OpenVINOThread:
+    """The one thread that touches OpenVINO objects, with every signal blocked.
+
+    OpenVINO's CPU plugin swaps the calling thread's alternate signal stack when a plugin or compiled model is
+    made and puts the previous one back (unmapping its own) when it is freed; freed out of order, the thread is
+    left with an unmapped signal stack, and the next signal handled there (Python installs its handlers with
+    SA_ONSTACK: SIGINT, SIGTERM) kills the process with SIGSEGV. On this thread no signal is ever delivered, so
+    its signal stack never matters, and the threads that do handle signals are never touched.
+    """
+
+    _pool = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def submit(cls, fn, *args):
+        with cls._lock:
+            if cls._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                cls._pool = ThreadPoolExecutor(1, thread_name_prefix="openvino", initializer=_block_signals)
+        return cls._pool.submit(fn, *args)
+
+    @classmethod
+    def call(cls, fn, *args):
+        return cls.submit(fn, *args).result()
+
+
+def _block_signals() -> None:
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
 
 
 def _onnx_compatible_modules(model, what: str):

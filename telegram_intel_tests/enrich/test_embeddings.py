@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,6 +235,36 @@ def test_numpy_pooling_matches_sentence_transformers():
             want = Pooling(8, pooling_mode=mode)(features)["sentence_embedding"].numpy()
             assert np.allclose(pool(emb, mask, [mode]), want, atol=1e-5), mode
     assert pool(emb, right, ["cls", "mean"]).shape == (4, 16)
+
+
+def test_signals_are_still_handled_after_openvino_models_come_and_go(minilm_path, tmp_path):
+    """OpenVINO's CPU plugin swaps the calling thread's signal stack and, freed out of order, leaves it unmapped:
+    the next SIGTERM/SIGINT handled by Python then killed the process (SIGSEGV). All OpenVINO work runs on a
+    thread that blocks signals, so handlers keep working; checked in a child process, as a failure is a crash."""
+    code = textwrap.dedent(f"""
+        import asyncio, faulthandler, gc, os, signal
+        faulthandler.enable()  # an alternate signal stack of Python's own, as under pytest
+        from telegram_intel.lib.embedders import SentenceTransformerEmbedder
+        a = SentenceTransformerEmbedder({minilm_path!r}, backend="openvino", cache_dir={str(tmp_path)!r})
+        b = SentenceTransformerEmbedder({minilm_path!r}, backend="openvino", cache_dir={str(tmp_path)!r}, int8=True)
+        assert a.encode(["hello"]).shape == b.encode(["hello"]).shape == (1, 384)
+        del a  # freed in the order that broke the signal stack
+        gc.collect()
+        b.encode(["again"])
+        del b
+        gc.collect()
+
+        async def main():
+            got = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, got.set)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(got.wait(), 10)
+        asyncio.run(main())
+        print("handled")
+    """)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=str(Path(__file__).resolve().parents[2]))
+    assert res.returncode == 0 and res.stdout.strip().endswith("handled"), (res.returncode, res.stderr[-2000:])
 
 
 def test_onnx_backend_errors_name_the_model_and_the_problem(minilm_path, tmp_path, monkeypatch):
