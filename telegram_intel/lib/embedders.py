@@ -119,7 +119,8 @@ class SentenceTransformerEmbedder:
     * ``onnx``: the model's transformer exported once to ONNX (see :mod:`telegram_intel.lib.onnx_export`) and run
       by ONNX Runtime on CPU.
     * ``openvino``: the same ONNX file compiled by OpenVINO for ``device`` (``cpu`` → ``CPU``), float32
-      inference precision (OpenVINO would otherwise pick bf16 on CPUs that have it).
+      inference precision (OpenVINO would otherwise pick bf16 on CPUs that have it); all OpenVINO calls run on
+      one signal-blocking thread (see ``_OpenVINOThread``).
 
     On both, texts are tokenized by the model's own tokenizer (truncated at ``max_seq_length``, the model's by
     default) and pooled as the model's own ``Pooling`` module says (cls / mean / max / mean_sqrt_len_tokens /
