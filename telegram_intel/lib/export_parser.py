@@ -572,12 +572,11 @@ class _Stream:
                 if learn:
                     learn = False
                     nl = buf.rfind(b"\n", end - size, end)
-                    if buf[end - 1 : end] not in (b"}", b"]"):
-                        pass
-                    elif nl >= 0 and not buf[nl + 1 : end - 1].strip(b" \t"):
+                    bracket = buf[end - 1 : end] in (b"}", b"]")
+                    if bracket and nl >= 0 and not buf[nl + 1 : end - 1].strip(b" \t"):
                         close = buf[nl:end]  # pretty-printed (tdesktop): the closing line
                         keep = len(close)
-                    elif nl < 0 and (m := sep(buf, end)) is not None and b"\n" in buf[end : m.end()]:
+                    elif bracket and nl < 0 and (m := sep(buf, end)) is not None and b"\n" in buf[end : m.end()]:
                         # one element per line: the closing bracket, the separator and the newline
                         close = buf[end - 1 : buf.index(b"\n", end) + 1]
                         keep = 1
