@@ -177,10 +177,8 @@ def remove_stale(folder: Path, keep_prefix: str) -> None:
     """Remove this module's exports in ``folder`` whose names do not start with ``keep_prefix``."""
     for f in folder.glob("model-*.onnx*"):
         if not f.name.startswith(keep_prefix):
-            try:
+            with contextlib.suppress(OSError):  # best effort: a stale file left behind is only disk space
                 f.unlink()
-            except OSError:
-                pass
 
 
 def pool(token_embeddings: np.ndarray, attention_mask: np.ndarray, modes: Sequence[str]) -> np.ndarray:
