@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from telegram_intel.db.embedded import EmbeddedPostgres
 from telegram_intel.db.engine import make_engine, upgrade
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "telegram-desktop-exports"
-if not FIXTURES.exists():  # CI clones main with shared/ beside it
-    FIXTURES = Path(os.environ.get("TELEGRAM_INTEL_FIXTURES", "../shared/fixtures/telegram-desktop-exports")).resolve()
+# Real Telegram Desktop exports (MIT; LICENSE and provenance beside them).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram-desktop-exports"
 
 
 @pytest.fixture(scope="session")

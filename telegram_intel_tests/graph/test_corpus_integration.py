@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
 from telegram_intel.defs.graph.assets import entities, knowledge_graph
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel_tests.graph.conftest import SECRET
 from telegram_intel_tests.graph.test_graph_assets import assert_user_absent
 

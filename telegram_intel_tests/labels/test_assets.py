@@ -11,8 +11,8 @@ from telegram_intel.defs.labels.definitions import defs as labels_defs
 from telegram_intel.defs.labels.processing import FALLBACK_SUFFIX, llm_method
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel_tests.labels.conftest import CHAT, MESSAGES, insert_clean_messages
 from telegram_intel_tests.llm.fake_openai import Reply
 

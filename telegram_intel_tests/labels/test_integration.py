@@ -10,8 +10,8 @@ from telegram_intel.db.importer import import_export
 from telegram_intel.defs.labels.assets import intent_labels, message_summaries
 from telegram_intel.lib.intents import macro_f1
 from telegram_intel.lib.sample_data import load_ground_truth, load_labeled_messages, write_sample_export
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 WINDOW = {"dagster/asset_partition_range_start": "2025-06-16", "dagster/asset_partition_range_end": "2025-06-29"}
 

@@ -26,9 +26,7 @@ from telegram_intel.lib.records import (
     mark_channel_id,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram-desktop-exports"
-if not FIXTURES.exists():  # CI clones main with shared/ beside it
-    FIXTURES = Path(os.environ.get("TELEGRAM_INTEL_FIXTURES", "../shared/fixtures/telegram-desktop-exports")).resolve()
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram-desktop-exports"
 ALL = sorted(FIXTURES.glob("*.result.json"))
 UTC = timezone.utc
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from telethon import errors
 
-from telegram_intel.cli_live import register
+from telegram_intel.cli.live import register
 from telegram_intel.live.config import TelegramConfigError, load_telegram_config, parse_allowed_chats
 from telegram_intel.live.login import login, secure_session_file
 from telegram_intel_tests.live import fakes as f

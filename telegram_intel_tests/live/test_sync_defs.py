@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from telegram_intel.defs.sync.assets import telegram_sync, telegram_sync_job, telegram_sync_schedule
 from telegram_intel.defs.sync.definitions import defs as sync_defs
 from telegram_intel.defs.sync.resources import TelethonSourceResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import ALLOWED, DEV_ID, build_client
 

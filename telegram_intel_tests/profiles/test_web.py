@@ -283,7 +283,7 @@ def test_cli_web_command_serves(engine, imported, database_url, tmp_path):
     import sys
     import time
 
-    script = ("import click\nfrom telegram_intel.cli_web import register\n"
+    script = ("import click\nfrom telegram_intel.cli.web import register\n"
               "@click.group()\ndef main():\n    pass\nregister(main)\nmain()\n")
     env = {**os.environ, "TELEGRAM_INTEL_DATABASE_URL": database_url, "TELEGRAM_INTEL_HOME": str(tmp_path),
            "PYTHONUNBUFFERED": "1"}

@@ -38,7 +38,7 @@ def cleaned(engine, training_sample_dir, storage_dir):
 
 def training_resources(database_url: str, storage_dir: Path, **persona) -> dict:
     from telegram_intel.defs.training.resources import PersonaTrainingResource
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     return {
         "telegram": TelegramIntelResource(database_url=database_url, storage_dir=str(storage_dir)),

@@ -14,7 +14,7 @@ from telegram_intel.defs.automation.schedules import sync_and_enrichment_schedul
 from telegram_intel.defs.automation.sensors import build_retrain_sensor, retrain_after_new_messages_sensor
 from telegram_intel.defs.training import store
 from telegram_intel.lib.sft import Watermark
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 CHAT = -1001
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -138,7 +138,7 @@ def repository():
             parts.append(importlib.import_module(f"telegram_intel.defs.{domain}.definitions").defs)
         except ModuleNotFoundError:
             continue
-    from telegram_intel.llm.resource import LLMResource
+    from telegram_intel.defs.resources import LLMResource
 
     defs = dg.Definitions.merge(*parts, dg.Definitions(resources={"telegram": TelegramIntelResource(),
                                                                   "llm": LLMResource()}))

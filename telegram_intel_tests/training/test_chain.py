@@ -94,7 +94,7 @@ def test_chain_materializes_and_the_adapter_generates(cleaned, database_url, sto
     assert len(ids) >= 1
 
     # -- `telegram-intel reply` with the latest adapter and full-text retrieval
-    from telegram_intel.cli_training import register
+    from telegram_intel.cli.training import register
 
     import click
 

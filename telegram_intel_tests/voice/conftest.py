@@ -220,7 +220,7 @@ def llm_server():
 
 
 def fake_llm(server):
-    from telegram_intel.llm.resource import LLMResource
+    from telegram_intel.defs.resources import LLMResource
 
     return LLMResource(base_url=server.url, model="test-model", max_retries=0, timeout_s=10, per_minute=100_000,
                        per_hour=1_000_000)

@@ -13,9 +13,9 @@ from telegram_intel.defs.voice.insights import voice_insights
 from telegram_intel.defs.voice.resources import WhisperResource
 from telegram_intel.defs.voice.transcripts import voice_transcripts
 from telegram_intel.lib.voice_modes import DEFAULT_SCHEMA, EXTRACTIVE_METHOD, TONE_SCHEMA
-from telegram_intel.llm.resource import LLMResource
+from telegram_intel.defs.resources import LLMResource
 from telegram_intel.llm.schemas import validate
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel_tests.voice.conftest import (
     CHAT,
     DAY1,

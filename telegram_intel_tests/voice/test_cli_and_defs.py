@@ -8,7 +8,7 @@ import click
 import dagster as dg
 from click.testing import CliRunner
 
-from telegram_intel.cli_voice import register
+from telegram_intel.cli.voice import register
 from telegram_intel_tests.voice.conftest import EN_BUDGET
 
 
@@ -48,8 +48,8 @@ def test_transcribe_plain_text_and_errors(speech, tmp_path):
 
 def test_voice_definitions_load_with_the_shared_resources():
     from telegram_intel.defs.voice import definitions as voice
-    from telegram_intel.llm.resource import LLMResource
-    from telegram_intel.resources import TelegramIntelResource
+    from telegram_intel.defs.resources import LLMResource
+    from telegram_intel.defs.resources import TelegramIntelResource
 
     defs = dg.Definitions.merge(
         voice.defs, dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}))

@@ -20,7 +20,7 @@ import dagster as dg
 from telegram_intel.defs.training import store
 from telegram_intel.defs.training.jobs import persona_training_job
 from telegram_intel.lib.sft import Watermark
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 THRESHOLD_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES"
 MIN_INTERVAL_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"

@@ -7,10 +7,10 @@ from pydantic import Field
 from telegram_intel.defs.corpus.cleaner import CleanOptions, PseudonymSecretError, clean_range
 from telegram_intel.defs.corpus.resources import CorpusResource
 from telegram_intel.defs.partitions import MESSAGES_DEP, daily_message_partitions, partition_bounds
-from telegram_intel.defs.plots import bar_chart_markdown
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.cleaning import DEFAULT_KEEP_DOMAINS, DROP_REASONS
 from telegram_intel.lib.pii import PII_TYPES
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 
 class CleanMessagesConfig(dg.Config):

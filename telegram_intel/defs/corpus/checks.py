@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from telegram_intel.defs.corpus.assets import clean_messages
 from telegram_intel.defs.partitions import daily_message_partitions
 from telegram_intel.lib.pii import find_pii
-from telegram_intel.quality import validate_query
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.pipeline.quality import validate_query
+from telegram_intel.defs.resources import TelegramIntelResource
 
 def run_window(context: dg.AssetCheckExecutionContext) -> tuple[datetime, datetime] | None:
     """[start, end) of the partition(s) the run materialized, from the run's tags; None for a run of the check

@@ -8,7 +8,7 @@ from telegram_intel.defs.corpus.assets import clean_messages
 from telegram_intel.defs.embeddings.embedding import embed_range
 from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 
 @dg.asset(

@@ -10,7 +10,7 @@ from telegram_intel.defs.embeddings.assets import message_embeddings
 from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.corpus.checks import run_window
 from telegram_intel.lib.vector_store import hnsw_index_name
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 
 @dg.asset_check(

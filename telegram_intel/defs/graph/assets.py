@@ -11,11 +11,11 @@ import dagster as dg
 import sqlalchemy as sa
 
 from telegram_intel.defs.graph import store
-from telegram_intel.defs.graph_plots import graph_picture_markdown, markdown_table
+from telegram_intel.lib.plots.graph import graph_picture_markdown, markdown_table
 from telegram_intel.defs.partitions import MESSAGES_DEP, daily_message_partitions, partition_bounds
 from telegram_intel.lib.entities import ENTITY_KINDS, EXTRACTOR_VERSION, EntityExtractor, EntityHit, entity_key
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 OFFLINE_METHOD = f"offline:rules@{EXTRACTOR_VERSION}"

@@ -8,8 +8,8 @@ import dagster as dg
 import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
-from telegram_intel.defs.plots import bar_chart_markdown
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.defs.resources import TelegramIntelResource
 
 telegram_exports_partitions = dg.DynamicPartitionsDefinition(name="telegram_exports")
 

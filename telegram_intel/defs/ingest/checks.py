@@ -6,8 +6,8 @@ import json
 import dagster as dg
 
 from telegram_intel.defs.ingest.assets import CHATS, MESSAGES, USERS
-from telegram_intel.quality import chat_expectations, message_expectations, user_expectations, validate_query
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.pipeline.quality import chat_expectations, message_expectations, user_expectations, validate_query
+from telegram_intel.defs.resources import TelegramIntelResource
 
 
 def _result(telegram: TelegramIntelResource, query: str, expectations: list) -> dg.AssetCheckResult:

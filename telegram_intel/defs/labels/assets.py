@@ -17,12 +17,12 @@ from telegram_intel.defs.labels.checks import (
     summary_check_results,
 )
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
-from telegram_intel.defs.plots import bar_chart_markdown
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
 from telegram_intel.llm import usage_summary
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 CLEAN_MESSAGES = dg.AssetKey("clean_messages")
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from telegram_intel.db.app_settings import get_settings
-from telegram_intel.defs.plots import bar_chart_markdown
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.defs.profiles import store
 from telegram_intel.lib.profiles import (
     ANALYZED,
@@ -22,8 +22,8 @@ from telegram_intel.lib.profiles import (
     insufficient,
     profile_with_llm,
 )
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 CLEAN_MESSAGES_DEP = dg.AssetDep("clean_messages", partition_mapping=dg.AllPartitionMapping())
 DEFAULT_WEB_URL = "http://127.0.0.1:8765"

@@ -7,10 +7,10 @@ from datetime import timedelta
 import dagster as dg
 import sqlalchemy as sa
 
-from telegram_intel.defs.graph_plots import barh_chart_markdown, lines_chart_markdown, markdown_table
+from telegram_intel.lib.plots.graph import barh_chart_markdown, lines_chart_markdown, markdown_table
 from telegram_intel.defs.partitions import MESSAGES_DEP, daily_message_partitions, partition_bounds
 from telegram_intel.defs.stats import store
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 USERS_DEP = dg.AssetDep("telegram_users", partition_mapping=dg.AllPartitionMapping())
 PLOT_DAYS = 60  # the charts show the days up to the partition's end, not just the partition

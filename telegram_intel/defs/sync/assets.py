@@ -8,7 +8,7 @@ import dagster as dg
 from telegram_intel.defs.sync.resources import TelethonSourceResource
 from telegram_intel.live.config import TelegramConfigError, parse_flag
 from telegram_intel.live.source import TelegramNotAuthorized, TelegramRetryLater
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 TELEGRAM_SYNC = dg.AssetKey("telegram_sync")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.defs.plots import bar_chart_markdown
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.defs.training import store
 from telegram_intel.defs.training.resources import PersonaTrainingResource
-from telegram_intel.defs.training_plots import line_chart_markdown, smooth
+from telegram_intel.lib.plots.training import line_chart_markdown, smooth
 from telegram_intel.lib.sft import (
     DEFAULT_SYSTEM_PROMPT,
     SftConfig,
@@ -26,7 +26,7 @@ from telegram_intel.lib.sft import (
     build_examples,
     write_dataset,
 )
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 CLEAN_MESSAGES_DEP = dg.AssetDep("clean_messages", partition_mapping=dg.AllPartitionMapping())
 

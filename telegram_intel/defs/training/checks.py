@@ -9,7 +9,7 @@ import dagster as dg
 from telegram_intel.defs.training import store
 from telegram_intel.defs.training.assets import sft_dataset
 from telegram_intel.lib.sft import SPLITS, SplitRecords, split_disjointness, validate_record
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 
 def _dataset_of_run(context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource) -> dict | None:

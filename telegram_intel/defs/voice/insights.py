@@ -8,13 +8,13 @@ import dagster as dg
 from pydantic import Field
 
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
-from telegram_intel.defs.plots import bar_chart_markdown
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.defs.voice import store
 from telegram_intel.defs.voice.analysis import InsightRunner, InsightTask, RunStats, build_plans, mask_transcript
 from telegram_intel.lib.voice_modes import MODES_FILE_ENV, ModeRegistryError, load_registry
 from telegram_intel.llm import usage_summary
-from telegram_intel.llm.resource import LLMResource
-from telegram_intel.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource
+from telegram_intel.defs.resources import TelegramIntelResource
 
 METHOD_CHOICES = ("auto", "offline", "llm")
 

@@ -166,16 +166,16 @@ def sample(out: Path | None, messages: int, chats: int, users: int, seed: int, s
 @click.option("--no-serve", is_flag=True, help="Materialize and exit without starting the Dagster UI.")
 def demo(messages: int, port: int, no_serve: bool) -> None:
     """Sample export → import through Dagster → serve the Dagster UI (the README's main command)."""
-    from telegram_intel.demo import run_demo
+    from telegram_intel.cli.demo import run_demo
 
     run_demo(messages=messages, port=port, serve=not no_serve)
 
 
 def _register_domain_commands() -> None:
     """Commands that live with their domains (kept out of this module to keep imports light)."""
-    from telegram_intel import cli_live, cli_search, cli_training, cli_voice, cli_web
+    from telegram_intel.cli import live, search, training, voice, web
 
-    for module in (cli_live, cli_search, cli_training, cli_voice, cli_web):
+    for module in (live, search, training, voice, web):
         module.register(main)
 
 

@@ -1,0 +1,3 @@
+from telegram_intel.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Heavy models behind small interfaces: embedders, whisper, LoRA training, ONNX/OpenVINO export."""

@@ -1,0 +1,1 @@
+"""The TelegramSource seam: a Desktop export or a Telethon session in, lib.records out."""

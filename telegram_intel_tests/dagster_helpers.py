@@ -1,0 +1,29 @@
+"""Shared helpers for tests that materialize real assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
+
+
+def resources(database_url: str | None = None, *, llm: LLMResource | None = None, **extra: Any) -> dict[str, Any]:
+    """The root resources (storage on ``database_url`` or the environment's, the LLM offline unless given) plus
+    any domain resources passed as keywords."""
+    return {"telegram": TelegramIntelResource(database_url=database_url),
+            "llm": llm or LLMResource(enabled=False), **extra}
+
+
+def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
+    """The metadata values of ``asset``'s first materialization in ``result`` (a ranged run reports one per
+    partition, all with the run's metadata)."""
+    mats = result.asset_materializations_for_node(asset.replace("/", "__"))
+    assert mats, f"{asset} was not materialized"
+    return {k: v.value for k, v in mats[0].metadata.items()}
+
+
+def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    """Asset check name → passed, for every check evaluated in ``result``."""
+    return {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
