@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from telegram_intel.lib.embedders import SentenceTransformerEmbedder, USEMultilingualEmbedder  # noqa: E402
-from telegram_intel.lib.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
+from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from telegram_intel.db.embedded import EmbeddedPostgres  # noqa: E402
 from telegram_intel.db.engine import make_engine, upgrade  # noqa: E402
-from telegram_intel.lib.sample_data import write_sample_export  # noqa: E402
+from telegram_intel_tools.sample_data import write_sample_export  # noqa: E402
 
 
 def child_import(export: Path, env: dict) -> tuple[float, float, dict]:

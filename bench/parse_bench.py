@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from telegram_intel.lib.export_parser import iter_export  # noqa: E402
 from telegram_intel.lib.records import MessageRecord  # noqa: E402
-from telegram_intel.lib.sample_data import write_sample_export  # noqa: E402
+from telegram_intel_tools.sample_data import write_sample_export  # noqa: E402
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pii_bench.py --messages 3000 --seed 7
 
-1. The hand-labeled ru/en/tr eval set shipped in telegram_intel/lib/data/pii_eval.jsonl.
+1. The hand-labeled ru/en/tr eval set shipped in telegram_intel_tools/data/pii_eval.jsonl.
 2. The sample generator's ground truth (written independently of the detector): every message
    of a generated export, PII spans with exact offsets. Match = same type and same span.
 The sample's URLs on keep-listed domains are excluded from both sides, as clean_messages keeps them.
@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from telegram_intel.lib.pii import find_pii  # noqa: E402
-from telegram_intel.lib.pii_eval import evaluate  # noqa: E402
-from telegram_intel.lib.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
+from telegram_intel_tools.pii_eval import evaluate  # noqa: E402
+from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
 
 
 def sample_figures(messages: int, seed: int) -> dict:

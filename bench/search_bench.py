@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from telegram_intel.db.embedded import EmbeddedPostgres  # noqa: E402
 from telegram_intel.db.engine import make_engine, upgrade  # noqa: E402
 from telegram_intel.lib.embedders import load_embedder  # noqa: E402
-from telegram_intel.lib.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
+from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
 from telegram_intel.lib.search import _set_vector_session, _vector_text, explain_vector_query, search, vector_sql  # noqa: E402
 from telegram_intel.lib.vector_store import ensure_hnsw_index, hnsw_index_name, write_embeddings  # noqa: E402
 

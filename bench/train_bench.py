@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from telegram_intel.lib import lora  # noqa: E402
-from telegram_intel.lib.sample_data import load_ground_truth, load_labeled_messages, write_sample_export  # noqa: E402
+from telegram_intel_tools.sample_data import load_ground_truth, load_labeled_messages, write_sample_export  # noqa: E402
 from telegram_intel.lib.sft import ChatMessage, SftConfig, build_examples, to_record  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -49,7 +49,7 @@ def _materialize_sample(settings, messages: int, url: str) -> None:
 
     from telegram_intel.definitions import defs
     from telegram_intel.defs.ingest.assets import telegram_exports_partitions
-    from telegram_intel.lib.sample_data import write_sample_export
+    from telegram_intel_tools.sample_data import write_sample_export
 
     sample_dir = settings.inbox_dir / "sample"
     if not (sample_dir / "result.json").exists():

@@ -149,7 +149,7 @@ def stats(as_json: bool) -> None:
 @click.option("--no-media", is_flag=True)
 def sample(out: Path | None, messages: int, chats: int, users: int, seed: int, single_chat: bool, no_media: bool) -> None:
     """Write a realistic multilingual sample export with ground truth beside it."""
-    from telegram_intel.lib.sample_data import write_sample_export
+    from telegram_intel_tools.sample_data import write_sample_export
 
     out = out or load_settings().inbox_dir / "sample"
     info = write_sample_export(

@@ -156,7 +156,7 @@ def test_specific_rows_preserved_2020(engine, storage_dir, fixtures_dir):
 
 
 def test_export_media_files_copied_with_dedup(engine, storage_dir, tmp_path):
-    from telegram_intel.lib.sample_data import write_sample_export
+    from telegram_intel_tools.sample_data import write_sample_export
 
     info = write_sample_export(tmp_path / "export", messages=1500, seed=3)
     import_export(engine, info.result_json, storage_dir)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from telegram_intel.db.importer import import_export
 from telegram_intel.defs.labels.assets import intent_labels, message_summaries
 from telegram_intel.lib.intents import macro_f1
-from telegram_intel.lib.sample_data import load_ground_truth, load_labeled_messages, write_sample_export
+from telegram_intel_tools.sample_data import load_ground_truth, load_labeled_messages, write_sample_export
 from telegram_intel.defs.resources import LLMResource
 from telegram_intel.defs.resources import TelegramIntelResource
 

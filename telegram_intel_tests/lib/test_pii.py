@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from telegram_intel.lib import pii_eval
+from telegram_intel_tools import pii_eval
 from telegram_intel.lib.pii import PIISpan, find_pii, iban_valid, luhn_valid, mask_pii
 
 
@@ -187,7 +187,7 @@ def test_empty_and_plain_text():
 
 def test_eval_set_matches_its_marked_source_and_is_balanced():
     rows = pii_eval.load_eval_set()
-    assert rows == pii_eval.read_marked(), "run: python -m telegram_intel.lib.pii_eval --rebuild"
+    assert rows == pii_eval.read_marked(), "run: python -m telegram_intel_tools.pii_eval --rebuild"
     assert len(rows) >= 150
     langs = {lang: sum(r["lang"] == lang for r in rows) for lang in ("ru", "en", "tr")}
     assert all(n >= len(rows) / 4 for n in langs.values()), langs

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
-from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export
+from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 from telegram_intel_tests.corpus_helpers import fill_clean_messages
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from telegram_intel.lib.embedders import load_embedder
-from telegram_intel.lib.profile_eval import evaluate_offline
+from telegram_intel_tools.profile_eval import evaluate_offline
 from telegram_intel.lib.profiles import (
     INSUFFICIENT_DATA,
     MAX_CONFIDENCE,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from telegram_intel.db.importer import import_export
 from telegram_intel.defs.profiles import store
-from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export
+from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 
 SECRET = "opt-out-tests-pseudonym-secret-0123456789"
 FIRST_DAY, LAST_DAY = "2025-04-01", "2025-06-30"

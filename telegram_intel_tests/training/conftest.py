@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from telegram_intel.db.importer import import_export
-from telegram_intel.lib.sample_data import write_sample_export
+from telegram_intel_tools.sample_data import write_sample_export
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

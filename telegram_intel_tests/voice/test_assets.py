@@ -267,7 +267,7 @@ def test_sample_export_end_to_end(engine, ti_env, espeak, tmp_path):
     """The sample export (voice messages as WAV tones) with the tones replaced by espeak-ng speech of their
     ground-truth transcripts → import → voice_transcripts → voice_insights (offline)."""
     from telegram_intel.db.importer import import_export
-    from telegram_intel.lib.sample_data import load_ground_truth, write_sample_export
+    from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 
     out = tmp_path / "sample"
     write_sample_export(out, messages=1500, chats=1, seed=3, media=True)

@@ -2,8 +2,8 @@
 
 A predicted span counts as a true positive only when type, start and end all match a labeled span exactly.
 
-    python -m telegram_intel.lib.pii_eval            # per-type and overall precision/recall, and throughput
-    python -m telegram_intel.lib.pii_eval --rebuild  # regenerate the jsonl from data/pii_eval.marked.txt
+    python -m telegram_intel_tools.pii_eval            # per-type and overall precision/recall, and throughput
+    python -m telegram_intel_tools.pii_eval --rebuild  # regenerate the jsonl from data/pii_eval.marked.txt
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from telegram_intel.lib.profiles import (
 )
 from telegram_intel.lib.pseudonyms import Pseudonymizer
 from telegram_intel.lib.records import MessageRecord, OwnerRecord, UserRecord
-from telegram_intel.lib.sample_data import load_ground_truth
+from telegram_intel_tools.sample_data import load_ground_truth
 
 EVAL_SECRET = "profile-eval-pseudonym-secret-0123456789"
 

@@ -34,7 +34,7 @@ Timestamps: ``date_unixtime`` spread over the SPAN_DAYS (90) days before END_UNI
 
 Everything derives from ``random.Random(seed)``; the same arguments give the same bytes
 (media files are written by a few threads, but their names and bytes are fixed in advance).
-Stdlib only. ``python -m telegram_intel.lib.sample_data OUT_DIR --messages N`` runs it from a shell.
+Stdlib only. ``python -m telegram_intel_tools.sample_data OUT_DIR --messages N`` runs it from a shell.
 """
 
 from __future__ import annotations
@@ -2027,7 +2027,7 @@ class _Generator:
         owner_row = user_row(o)
         owner_row.update(phone_number=OWNER["phone_number"], languages=list(OWNER["languages"]), bio=OWNER["bio"])
         truth = {
-            "generator": "telegram_intel.lib.sample_data", "generator_version": GENERATOR_VERSION, "seed": self.seed,
+            "generator": "telegram_intel_tools.sample_data", "generator_version": GENERATOR_VERSION, "seed": self.seed,
             "kind": self.kind, "export_file": RESULT_JSON, "messages_file": GROUND_TRUTH_MESSAGES,
             "offsets": "pii start/end index the flattened text (Python str code points, end exclusive)",
             "end_unixtime": END_UNIXTIME, "span_days": SPAN_DAYS,

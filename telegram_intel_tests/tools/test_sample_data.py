@@ -1,4 +1,4 @@
-"""Behaviour of the synthetic Telegram Desktop export generator (telegram_intel.lib.sample_data)."""
+"""Behaviour of the synthetic Telegram Desktop export generator (telegram_intel_tools.sample_data)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from telegram_intel.lib import sample_data as sd
-from telegram_intel.lib.sample_data import (
+from telegram_intel_tools import sample_data as sd
+from telegram_intel_tools.sample_data import (
     END_UNIXTIME,
     INTENTS,
     NOT_INCLUDED,
@@ -472,7 +472,7 @@ def test_memory_stays_flat(tmp_path):
     code = textwrap.dedent(f"""
         import json, resource, sys, time
         sys.path.insert(0, {str(REPO)!r})
-        from telegram_intel.lib.sample_data import write_sample_export
+        from telegram_intel_tools.sample_data import write_sample_export
         write_sample_export({str(tmp_path / 'small')!r}, messages=20_000, media=False)
         rss_small = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         info = write_sample_export({str(tmp_path / 'big')!r}, messages=200_000, media=False)
