@@ -32,7 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from telegram_intel.lib.embedders import SentenceTransformerEmbedder, USEMultilingualEmbedder  # noqa: E402
+from telegram_intel.ml.embedders import (  # noqa: E402
+    SentenceTransformerEmbedder,
+    USEMultilingualEmbedder,
+)
 from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

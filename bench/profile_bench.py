@@ -31,9 +31,17 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from telegram_intel.lib.embedders import load_embedder  # noqa: E402
-from telegram_intel_tools.profile_eval import calibration_points, evaluate_offline, sample_messages  # noqa: E402
-from telegram_intel.lib.profiles import CALIBRATION, OfflineProfiler, calibrated_confidence  # noqa: E402
+from telegram_intel.lib.profiles import (  # noqa: E402
+    CALIBRATION,
+    OfflineProfiler,
+    calibrated_confidence,
+)
+from telegram_intel.ml.embedders import load_embedder  # noqa: E402
+from telegram_intel_tools.profile_eval import (  # noqa: E402
+    calibration_points,
+    evaluate_offline,
+    sample_messages,
+)
 from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -39,10 +39,20 @@ sys.path.insert(0, str(ROOT))
 
 from telegram_intel.db.embedded import EmbeddedPostgres  # noqa: E402
 from telegram_intel.db.engine import make_engine, upgrade  # noqa: E402
-from telegram_intel.lib.embedders import load_embedder  # noqa: E402
+from telegram_intel.db.vectors import (  # noqa: E402
+    ensure_hnsw_index,
+    hnsw_index_name,
+    write_embeddings,
+)
+from telegram_intel.ml.embedders import load_embedder  # noqa: E402
+from telegram_intel.pipeline.search import (  # noqa: E402
+    _set_vector_session,
+    _vector_text,
+    explain_vector_query,
+    search,
+    vector_sql,
+)
 from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export  # noqa: E402
-from telegram_intel.lib.search import _set_vector_session, _vector_text, explain_vector_query, search, vector_sql  # noqa: E402
-from telegram_intel.lib.vector_store import ensure_hnsw_index, hnsw_index_name, write_embeddings  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -237,9 +247,10 @@ HYBRID_QUERIES = [
 
 
 def bench_hybrid(args) -> dict:
-    from telegram_intel.db.importer import import_export
-    from telegram_intel.defs.corpus.cleaner import CleanOptions, clean_range
-    from telegram_intel.defs.embeddings.embedding import embed_range
+    from telegram_intel.lib.cleaning import CleaningConfig
+    from telegram_intel.pipeline.corpus import clean_range
+    from telegram_intel.pipeline.embeddings import embed_range
+    from telegram_intel.pipeline.ingest import import_export
 
     out_dir = OUT / f"hybrid-sample-{args.messages}"
     if not (out_dir / "result.json").exists():
@@ -251,7 +262,7 @@ def bench_hybrid(args) -> dict:
         import_export(engine, out_dir / "result.json", OUT / "hybrid-storage")
         lo, hi = datetime(2013, 8, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
         t = time.perf_counter()
-        stats = clean_range(engine, lo, hi, CleanOptions(), secret="bench-secret")
+        stats = clean_range(engine, lo, hi, CleaningConfig(), secret="bench-secret")
         result["clean_rows_out"] = stats.rows_out
         result["clean_seconds"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()

@@ -30,9 +30,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from telegram_intel.lib import lora  # noqa: E402
-from telegram_intel_tools.sample_data import load_ground_truth, load_labeled_messages, write_sample_export  # noqa: E402
 from telegram_intel.lib.sft import ChatMessage, SftConfig, build_examples, to_record  # noqa: E402
+from telegram_intel.ml import lora  # noqa: E402
+from telegram_intel_tools.sample_data import (  # noqa: E402
+    load_ground_truth,
+    load_labeled_messages,
+    write_sample_export,
+)
 
 OUT = ROOT / "bench" / "out"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram_intel.lib.transcribe import Transcriber, decode  # noqa: E402
+from telegram_intel.ml.whisper import Transcriber, decode  # noqa: E402
 
 EN_TEXT = (
     "Good morning everyone, this is a quick update before the weekly meeting. "

@@ -27,3 +27,15 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
 def check_results(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     """Asset check name → passed, for every check evaluated in ``result``."""
     return {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+
+
+def project_defs(database_url: str | None = None, *, llm: LLMResource | None = None, **extra: Any) -> dg.Definitions:
+    """The root definitions (every domain's assets, checks, jobs, schedules and sensors) with the test's resources
+    in place of the root ones."""
+    from telegram_intel.definitions import defs
+
+    return dg.Definitions(
+        assets=list(defs.assets or []), asset_checks=list(defs.asset_checks or []), jobs=list(defs.jobs or []),
+        schedules=list(defs.schedules or []), sensors=list(defs.sensors or []),
+        resources={**(defs.resources or {}), **resources(database_url, llm=llm, **extra)},
+    )

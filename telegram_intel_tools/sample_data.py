@@ -49,11 +49,11 @@ import string
 import struct
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
-from json.encoder import encode_basestring as jstr
 from bisect import bisect_right
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from json.encoder import encode_basestring as jstr
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 

@@ -16,7 +16,10 @@ EX_TEMPFAIL = 75  # sysexits: "try again later" (FloodWait, takeout awaiting app
 
 
 def _config(**kwargs):
-    from telegram_intel.live.config import TelegramConfigError, load_telegram_config
+    from telegram_intel.sources.telethon.config import (
+        TelegramConfigError,
+        load_telegram_config,
+    )
 
     try:
         return load_telegram_config(**kwargs)
@@ -40,7 +43,7 @@ def login_cmd(string_session: bool) -> None:
     Needs TELEGRAM_API_ID and TELEGRAM_API_HASH. The session goes to TELEGRAM_SESSION (a file path;
     default $TELEGRAM_INTEL_HOME/telegram.session) with mode 0600. Nothing you type is logged.
     """
-    from telegram_intel.live.login import login, make_login_client
+    from telegram_intel.sources.telethon.login import login, make_login_client
 
     config = _config(require_enabled=False, require_session=False, require_chats=False)
     string_session = string_session or config.session_is_string
@@ -72,8 +75,16 @@ def login_cmd(string_session: bool) -> None:
 def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) -> None:
     """Incremental history sync of the whitelisted chats into the database (resumable)."""
     from telegram_intel.db.engine import open_engine
-    from telegram_intel.live.config import TelegramConfigError, parse_allowed_chats, parse_since
-    from telegram_intel.live.source import TelegramNotAuthorized, TelegramRetryLater, run_sync
+    from telegram_intel.sources.telethon.config import (
+        TelegramConfigError,
+        parse_allowed_chats,
+        parse_since,
+    )
+    from telegram_intel.sources.telethon.source import (
+        TelegramNotAuthorized,
+        TelegramRetryLater,
+        run_sync,
+    )
 
     config = _config(require_chats=not chats)
     try:
@@ -119,12 +130,12 @@ def listen_cmd(status_interval: float, no_catch_up: bool, verbose: bool) -> None
     Runs until SIGINT/SIGTERM; reconnects after network loss. See deploy/telegram-listener.service.
     """
     from telegram_intel.db.engine import open_engine
-    from telegram_intel.live.listener import run_listener
-    from telegram_intel.live.source import TelegramNotAuthorized
+    from telegram_intel.pipeline.listener import run_listener
+    from telegram_intel.sources.telethon.source import TelegramNotAuthorized
 
     config = _config()
     _logging(verbose)
-    logging.getLogger("telegram_intel.live").info("starting listener: " + config.describe())
+    logging.getLogger("telegram_intel.sources.telethon").info("starting listener: " + config.describe())
     settings = load_settings()
     with open_engine(settings) as engine:
         try:

@@ -83,8 +83,8 @@ def import_cmd(paths: tuple[Path, ...], batch_size: int, as_json: bool) -> None:
     from tqdm import tqdm
 
     from telegram_intel.db.engine import open_engine
-    from telegram_intel.db.importer import import_export
     from telegram_intel.db.loader import BadRecordError
+    from telegram_intel.pipeline.ingest import import_export
 
     settings = load_settings()
     files = [p / "result.json" if p.is_dir() else p for p in paths]

@@ -33,12 +33,12 @@ def register(main: click.Group) -> None:
         import sqlalchemy as sa
 
         from telegram_intel.db.engine import open_engine
-        from telegram_intel.lib.search import SearchError, search
+        from telegram_intel.pipeline.search import SearchError, search
 
         with open_engine() as engine:
             embedder = None
             if not text_only:
-                from telegram_intel.lib.embedders import EmbedderError, load_embedder
+                from telegram_intel.ml.embedders import EmbedderError, load_embedder
 
                 try:
                     embedder = load_embedder(model, name=model_key)

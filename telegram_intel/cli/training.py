@@ -32,8 +32,12 @@ def register(main: click.Group) -> None:
                   as_json: bool) -> None:
         """Generate a reply to TEXT in the owner's style (adapter + top-k similar past owner messages)."""
         from telegram_intel.db.engine import open_engine
-        from telegram_intel.defs.training import store
-        from telegram_intel.lib.persona import PersonaReplier, build_reply_messages, similar_owner_replies
+        from telegram_intel.pipeline import training as store
+        from telegram_intel.pipeline.persona import (
+            PersonaReplier,
+            build_reply_messages,
+            similar_owner_replies,
+        )
 
         with open_engine() as engine:
             with engine.connect() as conn:
@@ -49,7 +53,7 @@ def register(main: click.Group) -> None:
             if k:
                 embedder = None
                 if not text_only:
-                    from telegram_intel.lib.embedders import load_embedder
+                    from telegram_intel.ml.embedders import load_embedder
 
                     embedder = load_embedder(model)
                 retrieved = similar_owner_replies(engine, embedder, text, owner_ids, k=k)

@@ -33,7 +33,11 @@ def register(main: click.Group) -> None:
         """
         import os
 
-        from telegram_intel.lib.transcribe import Transcriber, TranscriptionError, normalize_language
+        from telegram_intel.ml.whisper import (
+            Transcriber,
+            TranscriptionError,
+            normalize_language,
+        )
 
         try:
             normalize_language(language)

@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKeyConstraint, Index, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telegram_intel.db.models import Base

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine
 from telegram_intel.config import Settings, load_settings
 from telegram_intel.db.embedded import EmbeddedPostgres
 from telegram_intel.db.engine import make_engine, upgrade
+from telegram_intel.db.llm_calls import SqlCallRecorder
 from telegram_intel.llm.client import LLMClient
 from telegram_intel.llm.config import LLMSettings, build_client, load_llm_settings
 
@@ -152,4 +153,6 @@ class LLMResource(dg.ConfigurableResource):
 
     def get_client(self, engine: Engine | None = None, *, tags: dict[str, Any] | None = None) -> LLMClient:
         """A client recording its calls through ``engine``; ``LLMDisabledError`` in offline mode."""
-        return build_client(self.settings(), engine, tags=tags)
+        settings = self.settings()
+        recorder = SqlCallRecorder(engine) if engine is not None else None
+        return build_client(settings, recorder, tags=tags)

@@ -11,7 +11,12 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from telegram_intel.lib.pii import DEFAULT_PLACEHOLDERS, PII_TYPES, mask_pii, normalize_domains
+from telegram_intel.lib.pii import (
+    DEFAULT_PLACEHOLDERS,
+    PII_TYPES,
+    mask_pii,
+    normalize_domains,
+)
 from telegram_intel.lib.pseudonyms import Pseudonymizer
 
 __all__ = [
@@ -46,6 +51,7 @@ class CleaningConfig:
     keep_domains: tuple[str, ...] = DEFAULT_KEEP_DOMAINS
     placeholders: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PLACEHOLDERS))
     pseudonymize: bool = True
+    pseudonymize_owner: bool = False  # the account owner's own name and @mentions stay readable by default
     collapse_spaces: bool = True
     max_blank_lines: int = 1  # blank lines kept between paragraphs
 

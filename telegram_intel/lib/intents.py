@@ -705,7 +705,10 @@ def sample_rows(messages: int = 3000, seed: int = 7) -> list[dict[str, Any]]:
     import tempfile
 
     from telegram_intel.lib.pii import mask_pii
-    from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export
+    from telegram_intel_tools.sample_data import (
+        load_labeled_messages,
+        write_sample_export,
+    )
 
     with tempfile.TemporaryDirectory(prefix="ti-intent-sample-") as tmp:
         write_sample_export(tmp, messages=messages, seed=seed, media=False)

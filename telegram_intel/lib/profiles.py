@@ -15,7 +15,7 @@
   Both are turned into distributions over professions and mixed; the sector is the one with the most probability
   mass, the job the most likely profession within it. Confidence 0-100 is a logistic (Platt) calibration of the
   top probability and of the amount of supporting evidence: see :data:`CALIBRATION` for how it was fitted.
-* :func:`profile_with_llm` -- the LLM method through :mod:`telegram_intel.llm` with ``user_job_profile.md``.
+* the LLM method (``user_job_profile.md``) is ``telegram_intel.pipeline.profiles.profile_with_llm``.
 
 Below ``min_messages`` usable messages the answer is ``insufficient_data`` (no guess at all).
 """
@@ -51,7 +51,6 @@ __all__ = [
     "meaningful_text",
     "normalize_label",
     "offline_method_name",
-    "profile_with_llm",
     "select_corpus",
     "sector_accuracy",
 ]
@@ -545,54 +544,6 @@ def _evidence_ids(messages: Sequence[CorpusMessage], keywords: Sequence[str], li
             if len(out) >= limit:
                 break
     return out
-
-
-def profile_with_llm(
-    client,
-    messages: Sequence[CorpusMessage],
-    *,
-    min_messages: int = 5,
-    max_messages: int = 60,
-    max_chars: int = 8_000,
-) -> ProfileGuess:
-    """Seed 002 §4.2: the messages go to the ``user_job_profile`` prompt, the JSON answer is validated against
-    ``USER_JOB_PROFILE_SCHEMA`` by the client. ``"unknown"`` answers become an analyzed profile without a label.
-    Requires an API key or a local OpenAI-compatible server (the client's configuration)."""
-    from telegram_intel.llm.schemas import USER_JOB_PROFILE_SCHEMA
-
-    n = len(messages)
-    if n < max(1, min_messages):
-        return insufficient("llm", n)
-    texts, used = [], 0
-    for m in messages[:max_messages]:
-        t = " ".join(m.text.split())
-        if used + len(t) > max_chars and texts:
-            break
-        texts.append(t)
-        used += len(t)
-    result = client.complete_json(
-        "user_job_profile",
-        {"messages": json.dumps(texts, ensure_ascii=False), "message_count": len(texts)},
-        USER_JOB_PROFILE_SCHEMA,
-    )
-    data = result.data
-    job = normalize_label(data.get("job_label"))
-    sector = normalize_label(data.get("sector"))
-    job = None if job and job.lower() == "unknown" else job
-    sector = None if sector and sector.lower() == "unknown" else sector
-    if sector:
-        sector = sector.lower()
-    keywords = [normalize_label(k, max_len=80) for k in data.get("evidence_keywords", [])]
-    keywords = [k for k in keywords if k][:10]
-    return ProfileGuess(
-        status=ANALYZED, method=result.method, message_count=n, job_label=job, sector=sector,
-        confidence=int(data.get("confidence", 0)) if job or sector else 0,
-        evidence_keywords=keywords, evidence_message_ids=_evidence_ids(messages, keywords),
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Evaluation
 
 
 def sector_accuracy(predicted: dict[int, str | None], truth: dict[int, str]) -> tuple[float, int, int]:

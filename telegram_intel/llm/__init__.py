@@ -3,13 +3,12 @@ answers, retries, rate limits and per-call accounting. No Dagster import here; t
 lives in ``telegram_intel.defs.resources``."""
 
 from telegram_intel.llm.accounting import (
+    CallRecorder,
     LLMCallRecord,
     MemoryRecorder,
     ModelPrice,
     NullRecorder,
     PriceTable,
-    SqlCallRecorder,
-    usage_summary,
 )
 from telegram_intel.llm.client import LLMClient, LLMResult
 from telegram_intel.llm.config import LLMSettings, build_client, load_llm_settings
@@ -25,11 +24,17 @@ from telegram_intel.llm.errors import (
 from telegram_intel.llm.prompts import Prompt, available_prompts, load_prompt
 from telegram_intel.llm.ratelimit import RateLimiter
 from telegram_intel.llm.retry import RetryPolicy
-from telegram_intel.llm.schemas import INTENT_LABELS, INTENT_SCHEMA, MESSAGE_SUMMARY_SCHEMA, USER_JOB_PROFILE_SCHEMA
+from telegram_intel.llm.schemas import (
+    INTENT_LABELS,
+    INTENT_SCHEMA,
+    MESSAGE_SUMMARY_SCHEMA,
+    USER_JOB_PROFILE_SCHEMA,
+)
 
 __all__ = [
     "INTENT_LABELS",
     "INTENT_SCHEMA",
+    "CallRecorder",
     "LLMCallRecord",
     "LLMClient",
     "LLMDisabledError",
@@ -49,11 +54,9 @@ __all__ = [
     "PromptError",
     "RateLimiter",
     "RetryPolicy",
-    "SqlCallRecorder",
     "USER_JOB_PROFILE_SCHEMA",
     "available_prompts",
     "build_client",
     "load_llm_settings",
     "load_prompt",
-    "usage_summary",
 ]

@@ -1,4 +1,5 @@
-"""Token and cost accounting: prices per model, and one stored record per LLM call."""
+"""Token and cost accounting: prices per model, and one record per LLM call handed to an injected recorder
+(``CallRecorder``; the database one is ``telegram_intel.db.llm_calls.SqlCallRecorder``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from telegram_intel.db.llm_models import LLMCall
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +67,7 @@ class PriceTable:
 
 @dataclass
 class LLMCallRecord:
-    """What is stored per call (see ``telegram_intel.db.llm_models.LLMCall``)."""
+    """What is recorded per call (the database recorder stores it in ``llm_calls``)."""
 
     model: str
     prompt_name: str
@@ -122,49 +118,3 @@ class MemoryRecorder:
     def record(self, call: LLMCallRecord) -> int:
         self.calls.append(call)
         return len(self.calls)
-
-
-class SqlCallRecorder:
-    """Inserts one ``llm_calls`` row per call in its own transaction.
-
-    A failure to record is logged and swallowed: the answer was paid for already, and losing
-    the asset's work because accounting failed would cost twice.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def record(self, call: LLMCallRecord) -> int | None:
-        try:
-            with self.engine.begin() as conn:
-                return conn.execute(sa.insert(LLMCall).values(**call.as_row()).returning(LLMCall.id)).scalar_one()
-        except Exception as error:  # noqa: BLE001 - see the class docstring
-            log.warning("could not record LLM call for prompt %r: %s", call.prompt_name, type(error).__name__)
-            return None
-
-
-def usage_summary(engine: Engine, *, since: datetime | None = None, tags: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Totals for asset metadata: calls, errors, tokens and cost, optionally since a time and
-    for calls whose tags contain ``tags`` (e.g. ``{"run_id": context.run_id}``)."""
-    query = sa.select(
-        sa.func.count(),
-        sa.func.count().filter(LLMCall.status != "ok"),
-        sa.func.coalesce(sa.func.sum(LLMCall.prompt_tokens), 0),
-        sa.func.coalesce(sa.func.sum(LLMCall.completion_tokens), 0),
-        sa.func.coalesce(sa.func.sum(LLMCall.cost_usd), 0),
-        sa.func.coalesce(sa.func.sum(LLMCall.attempts), 0),
-    )
-    if since is not None:
-        query = query.where(LLMCall.created_at >= since)
-    if tags:
-        query = query.where(LLMCall.tags.contains(dict(tags)))
-    with engine.connect() as conn:
-        calls, errors, prompt_tokens, completion_tokens, cost, attempts = conn.execute(query).one()
-    return {
-        "llm_calls": int(calls),
-        "llm_errors": int(errors),
-        "llm_attempts": int(attempts),
-        "llm_prompt_tokens": int(prompt_tokens),
-        "llm_completion_tokens": int(completion_tokens),
-        "llm_cost_usd": float(cost),
-    }

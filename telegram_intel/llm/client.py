@@ -29,7 +29,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
-from telegram_intel.llm.accounting import CallRecorder, LLMCallRecord, NullRecorder, PriceTable
+from telegram_intel.llm.accounting import (
+    CallRecorder,
+    LLMCallRecord,
+    NullRecorder,
+    PriceTable,
+)
 from telegram_intel.llm.errors import (
     LLMError,
     LLMRateLimitError,
@@ -40,7 +45,13 @@ from telegram_intel.llm.errors import (
 from telegram_intel.llm.prompts import load_prompt
 from telegram_intel.llm.ratelimit import RateLimiter
 from telegram_intel.llm.retry import RetryPolicy, parse_retry_after
-from telegram_intel.llm.schemas import JSONContentError, SchemaViolation, check_schema, parse_json_object, validate
+from telegram_intel.llm.schemas import (
+    JSONContentError,
+    SchemaViolation,
+    check_schema,
+    parse_json_object,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from telegram_intel.llm.accounting import NullRecorder, PriceTable, SqlCallRecorder
+from telegram_intel.llm.accounting import CallRecorder, NullRecorder, PriceTable
 from telegram_intel.llm.client import LLMClient, public_endpoint
 from telegram_intel.llm.errors import LLMDisabledError
 from telegram_intel.llm.ratelimit import RateLimiter
@@ -123,19 +121,20 @@ def shared_rate_limiter(endpoint: str, per_minute: int, per_hour: int) -> RateLi
 
 def build_client(
     settings: LLMSettings,
-    engine: Engine | None = None,
+    recorder: CallRecorder | None = None,
     *,
     tags: Mapping[str, Any] | None = None,
     rate_limiter: RateLimiter | None = None,
 ) -> LLMClient:
-    """An ``LLMClient`` for ``settings``; calls are recorded in ``llm_calls`` when ``engine`` is given.
+    """An ``LLMClient`` for ``settings``; each call is handed to ``recorder`` (kept only when
+    ``settings.record_calls``).
 
     Raises ``LLMDisabledError`` in offline mode, so callers write ``if settings.is_enabled``
     (or catch it) and use their offline method.
     """
     if not settings.is_enabled:
         raise LLMDisabledError("no LLM configured (no API key or base URL, or disabled): use the offline method")
-    recorder = SqlCallRecorder(engine) if (engine is not None and settings.record_calls) else NullRecorder()
+    recorder = recorder if (recorder is not None and settings.record_calls) else NullRecorder()
     return LLMClient(
         model=settings.model,
         base_url=settings.base_url or OPENAI_BASE_URL,

@@ -118,3 +118,25 @@ def validate(value: Any, schema: dict[str, Any]) -> None:
     if errors:
         described = [_describe(e) for e in errors]
         raise SchemaViolation("answer does not match the schema: " + "; ".join(described[:5]), described)
+
+# Entity extraction (``entity_extraction.md``); kinds as in ``telegram_intel.lib.entities.ENTITY_KINDS``.
+ENTITY_EXTRACTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["entities"],
+    "properties": {
+        "entities": {
+            "type": "array",
+            "maxItems": 20,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["kind", "name"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["person", "topic", "organization", "project"]},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+                },
+            },
+        }
+    },
+}

@@ -33,9 +33,9 @@ import jinja2
 from sqlalchemy.engine import Engine
 
 from telegram_intel.db.app_settings import SETTINGS, get_settings, set_settings
-from telegram_intel.defs.profiles import store
 from telegram_intel.lib.profession_taxonomy import SECTORS
-from telegram_intel.web import queries as Q
+from telegram_intel.pipeline import contacts as Q
+from telegram_intel.pipeline import profiles as store
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
 from telegram_intel.lib.export_parser import iter_export
 from telegram_intel.lib.records import MessageRecord, TelegramDataError
+from telegram_intel.pipeline.ingest import import_export
 
 FIXTURE_NAMES = [
     "telegram_2020-01.result.json",

@@ -12,9 +12,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
-from telegram_intel.lib.embedders import load_embedder
-from telegram_intel_tools.sample_data import load_ground_truth, load_labeled_messages, write_sample_export
+from telegram_intel.ml.embedders import load_embedder
+from telegram_intel.pipeline.ingest import import_export
+from telegram_intel_tools.sample_data import (
+    load_ground_truth,
+    load_labeled_messages,
+    write_sample_export,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -13,19 +13,21 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.config import Settings
+from telegram_intel.db.vectors import write_embeddings
 from telegram_intel.defs.corpus.assets import clean_messages
-from telegram_intel.defs.corpus.checks import clean_messages_no_ignored_users, clean_messages_no_unmasked_pii
-from telegram_intel.defs.corpus.cleaner import (
-    CleanOptions,
-    PseudonymSecretError,
-    clean_range,
-    detect_lang,
-    resolve_pseudonym_secret,
+from telegram_intel.defs.corpus.checks import (
+    clean_messages_no_ignored_users,
+    clean_messages_no_unmasked_pii,
 )
-from telegram_intel.lib.cleaning import DEFAULT_KEEP_DOMAINS
+from telegram_intel.lib.cleaning import DEFAULT_KEEP_DOMAINS, CleaningConfig
+from telegram_intel.lib.language import detect_lang
 from telegram_intel.lib.pii import find_pii
 from telegram_intel.lib.pseudonyms import pseudonym
-from telegram_intel.lib.vector_store import write_embeddings
+from telegram_intel.pipeline.corpus import (
+    PseudonymSecretError,
+    clean_range,
+    resolve_pseudonym_secret,
+)
 from telegram_intel_tests.enrich.conftest import (
     ALL_TIME,
     LAST_DAY,
@@ -36,6 +38,7 @@ from telegram_intel_tests.enrich.conftest import (
     opt_out_user,
     run_assets,
 )
+
 
 def _kept_domain(url: str) -> bool:
     host = url.split("://", 1)[-1].split("/", 1)[0].lower().removeprefix("www.")
@@ -85,7 +88,7 @@ def test_pii_masked_checks_pass_and_metadata(loaded, database_url, sample_truth)
 
 
 def test_language_detection_matches_ground_truth(loaded, sample_truth):
-    clean_range(loaded, *ALL_TIME, CleanOptions(), secret=SECRET)
+    clean_range(loaded, *ALL_TIME, CleaningConfig(), secret=SECRET)
     rows = clean_rows(loaded)
     pairs = [(t["lang"], rows[k].lang) for k, t in sample_truth["rows"].items() if t["lang"] and k in rows]
     accuracy = np.mean([a == b for a, b in pairs])
@@ -299,7 +302,7 @@ def test_voice_transcripts_flow_in_marked(loaded, sample_truth):
                 conn.execute(sa.text(f"INSERT INTO voice_transcripts ({names}) VALUES "
                                      f"({', '.join(':' + k for k in row)}, now() - CAST(:age AS interval))"),
                              {**row, "age": age})
-        stats = clean_range(loaded, *ALL_TIME, CleanOptions(), secret=SECRET)
+        stats = clean_range(loaded, *ALL_TIME, CleaningConfig(), secret=SECRET)
         row = clean_rows(loaded)[key.chat_id, key.message_id]
         assert row.is_transcript and row.text == "Перезвони мне на [PHONE] завтра" and row.lang == "ru"
         assert stats.transcripts == 1
@@ -312,13 +315,7 @@ def test_voice_transcripts_flow_in_marked(loaded, sample_truth):
 
 
 def test_definitions_load_with_the_rest_of_the_graph():
-    from telegram_intel.defs.corpus.definitions import defs as corpus_defs
-    from telegram_intel.defs.embeddings.definitions import defs as embeddings_defs
-    from telegram_intel.defs.ingest.definitions import defs as ingest_defs
-    from telegram_intel.defs.resources import TelegramIntelResource
-
-    defs = dg.Definitions.merge(ingest_defs, corpus_defs, embeddings_defs,
-                                dg.Definitions(resources={"telegram": TelegramIntelResource()}))
+    from telegram_intel.definitions import defs
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     clean, emb = dg.AssetKey("clean_messages"), dg.AssetKey("message_embeddings")
@@ -327,4 +324,4 @@ def test_definitions_load_with_the_rest_of_the_graph():
     assert graph.get(clean).partitions_def == graph.get(emb).partitions_def
     checks = {k.name for k in graph.asset_check_keys}
     assert {"clean_messages_no_ignored_users", "clean_messages_no_unmasked_pii", "message_embeddings_valid"} <= checks
-    assert set(corpus_defs.resources) == {"corpus"} and set(embeddings_defs.resources) == {"embedder"}
+    assert {"corpus", "embedder"} <= set(defs.resources)

@@ -15,17 +15,17 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from telegram_intel.db.vectors import hnsw_index_name
 from telegram_intel.defs.corpus.assets import clean_messages
 from telegram_intel.defs.embeddings.assets import message_embeddings
 from telegram_intel.defs.embeddings.checks import message_embeddings_valid
-from telegram_intel.lib.embedders import (
+from telegram_intel.ml.embedders import (
     Embedder,
     EmbedderError,
     SentenceTransformerEmbedder,
     USEMultilingualEmbedder,
     load_embedder,
 )
-from telegram_intel.lib.vector_store import hnsw_index_name
 from telegram_intel_tests.enrich.conftest import make_resources, metadata, run_assets
 
 
@@ -146,7 +146,7 @@ def test_onnx_backends_match_torch(backend, minilm_path, onnx_cache):
 def test_onnx_export_once_next_to_the_model_and_again_when_it_changes(minilm_path, tmp_path, monkeypatch):
     from safetensors.torch import load_file, save_file
 
-    from telegram_intel.lib import onnx_export
+    from telegram_intel.ml import onnx_export
 
     folder = tmp_path / "minilm"
     shutil.copytree(minilm_path, folder)
@@ -223,7 +223,7 @@ def test_numpy_pooling_matches_sentence_transformers():
     import torch
     from sentence_transformers.models import Pooling
 
-    from telegram_intel.lib.onnx_export import pool
+    from telegram_intel.ml.onnx_export import pool
 
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(4, 7, 8)).astype(np.float32)
@@ -244,7 +244,7 @@ def test_signals_are_still_handled_after_openvino_models_come_and_go(minilm_path
     code = textwrap.dedent(f"""
         import asyncio, faulthandler, gc, os, signal
         faulthandler.enable()  # an alternate signal stack of Python's own, as under pytest
-        from telegram_intel.lib.embedders import SentenceTransformerEmbedder
+        from telegram_intel.ml.embedders import SentenceTransformerEmbedder
         a = SentenceTransformerEmbedder({minilm_path!r}, backend="openvino", cache_dir={str(tmp_path)!r})
         b = SentenceTransformerEmbedder({minilm_path!r}, backend="openvino", cache_dir={str(tmp_path)!r}, int8=True)
         assert a.encode(["hello"]).shape == b.encode(["hello"]).shape == (1, 384)

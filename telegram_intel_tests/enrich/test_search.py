@@ -12,11 +12,16 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from telegram_intel.cli.search import register
-from telegram_intel.db.importer import import_export
-from telegram_intel.defs.corpus.cleaner import CleanOptions, clean_range
-from telegram_intel.defs.embeddings.embedding import embed_range
-from telegram_intel.lib.search import SearchError, explain_vector_query, search
-from telegram_intel.lib.vector_store import ensure_hnsw_index, hnsw_index_name, write_embeddings
+from telegram_intel.db.vectors import (
+    ensure_hnsw_index,
+    hnsw_index_name,
+    write_embeddings,
+)
+from telegram_intel.lib.cleaning import CleaningConfig
+from telegram_intel.pipeline.corpus import clean_range
+from telegram_intel.pipeline.embeddings import embed_range
+from telegram_intel.pipeline.ingest import import_export
+from telegram_intel.pipeline.search import SearchError, explain_vector_query, search
 from telegram_intel_tests.conftest import truncate_all
 from telegram_intel_tests.enrich.conftest import ALL_TIME, SECRET
 
@@ -46,7 +51,7 @@ def corpus(migrated_engine, sample_dir, tmp_path_factory, usem3):
             conn.execute(sa.text(
                 "INSERT INTO telegram_messages (chat_id, message_id, kind, date, sender_id, text) "
                 "VALUES (:c, :m, 'message', :d, :u, :t)"), {"c": chat, "m": mid, "d": ADDED_AT, "u": user_id, "t": text})
-    clean_range(engine, *ALL_TIME, CleanOptions(), secret=SECRET)
+    clean_range(engine, *ALL_TIME, CleaningConfig(), secret=SECRET)
     embed_range(engine, usem3, *ALL_TIME)
     yield {"engine": engine, "chat_id": chat_id, "title": title, "other_chat": other_chat, "user_id": user_id,
            "name": name}

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
-from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
+from telegram_intel.pipeline.ingest import import_export
 from telegram_intel_tests.corpus_helpers import fill_clean_messages
+from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 
 SECRET = "graph-tests-pseudonym-secret-0123456789"
 

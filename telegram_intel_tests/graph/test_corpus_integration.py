@@ -6,10 +6,9 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
 from telegram_intel.defs.graph.assets import entities, knowledge_graph
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
+from telegram_intel.pipeline.ingest import import_export
 from telegram_intel_tests.graph.conftest import SECRET
 from telegram_intel_tests.graph.test_graph_assets import assert_user_absent
 

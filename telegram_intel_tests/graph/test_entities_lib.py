@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from telegram_intel.lib.entities import EXTRACTOR_VERSION, EntityExtractor, detect_lang, entity_key, stem
+from telegram_intel.lib.entities import (
+    EXTRACTOR_VERSION,
+    EntityExtractor,
+    detect_lang,
+    entity_key,
+    stem,
+)
 
 PSEUDO = "user_1a2b3c4d"
 

@@ -10,10 +10,9 @@ import dagster as dg
 import sqlalchemy as sa
 
 from telegram_intel.defs.graph.assets import entities, knowledge_graph
-from telegram_intel.defs.graph.expertise import user_connections, user_expertise
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib.pseudonyms import pseudonym
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.expertise import user_connections, user_expertise
 from telegram_intel_tests.corpus_helpers import fill_clean_messages
 from telegram_intel_tests.graph.conftest import SECRET, busiest_days
 

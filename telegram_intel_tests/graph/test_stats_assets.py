@@ -8,8 +8,8 @@ from datetime import date, timedelta, timezone
 import dagster as dg
 import sqlalchemy as sa
 
-from telegram_intel.defs.stats.assets import chat_statistics, user_activity
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.stats.assets import chat_statistics, user_activity
 from telegram_intel_tests.graph.conftest import busiest_days
 
 RES = {"telegram": TelegramIntelResource()}

@@ -7,12 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.defs.labels.assets import intent_labels, message_summaries
-from telegram_intel.defs.labels.definitions import defs as labels_defs
-from telegram_intel.defs.labels.processing import FALLBACK_SUFFIX, llm_method
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.labels import FALLBACK_SUFFIX, llm_method
+from telegram_intel_tests.dagster_helpers import project_defs
 from telegram_intel_tests.labels.conftest import CHAT, MESSAGES, insert_clean_messages
 from telegram_intel_tests.llm.fake_openai import Reply
 
@@ -195,7 +194,7 @@ def test_reprocess_recent_messages_job(corpus, database_url):
     before = dict(rows(corpus, "SELECT message_id, updated_at FROM intent_labels"))
     before_s = dict(rows(corpus, "SELECT message_id, updated_at FROM message_summaries"))
 
-    job = dg.Definitions.merge(labels_defs, dg.Definitions(resources=resources(database_url))).get_job_def(
+    job = project_defs(database_url).get_job_def(
         "reprocess_recent_messages")
     result = job.execute_in_process(run_config={"last_n": 3, "method": "offline"})
     assert result.success
@@ -215,7 +214,7 @@ def test_reprocess_recent_messages_job(corpus, database_url):
 
 
 def test_definitions_load():
-    defs = dg.Definitions.merge(labels_defs, dg.Definitions(resources=resources("postgresql://unused")))
+    defs = project_defs("postgresql://unused")
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     for key in ("intent_labels", "message_summaries"):

@@ -6,12 +6,15 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
 from telegram_intel.defs.labels.assets import intent_labels, message_summaries
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib.intents import macro_f1
-from telegram_intel_tools.sample_data import load_ground_truth, load_labeled_messages, write_sample_export
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.ingest import import_export
+from telegram_intel_tools.sample_data import (
+    load_ground_truth,
+    load_labeled_messages,
+    write_sample_export,
+)
 
 WINDOW = {"dagster/asset_partition_range_start": "2025-06-16", "dagster/asset_partition_range_end": "2025-06-29"}
 

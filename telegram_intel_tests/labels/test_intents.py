@@ -38,7 +38,10 @@ def test_eval_set_is_balanced_hand_written_and_held_out(tmp_path):
     # distinct from the training set ...
     assert not {_norm(r["text"]) for r in rows} & {_norm(r["text"]) for r in train}
     # ... and not made from the sample-data templates
-    from telegram_intel_tools.sample_data import load_labeled_messages, write_sample_export
+    from telegram_intel_tools.sample_data import (
+        load_labeled_messages,
+        write_sample_export,
+    )
 
     write_sample_export(tmp_path, messages=1500, media=False, seed=3)
     sample = {_norm(r["text"]) for r in load_labeled_messages(tmp_path)}

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from telegram_intel_tools import pii_eval
 from telegram_intel.lib.pii import PIISpan, find_pii, iban_valid, luhn_valid, mask_pii
+from telegram_intel_tools import pii_eval
 
 
 def spans_of(text: str, **kw) -> list[tuple[str, str]]:

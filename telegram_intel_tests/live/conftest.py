@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from telethon.tl import types
 
-from telegram_intel.live.config import TelegramConfig, parse_allowed_chats
+from telegram_intel.sources.telethon.config import TelegramConfig, parse_allowed_chats
 from telegram_intel_tests.live import fakes as f
 
 ME = f.user(111, "Owner", "Person", "owner", is_self=True)

@@ -12,8 +12,12 @@ from click.testing import CliRunner
 from telethon import errors
 
 from telegram_intel.cli.live import register
-from telegram_intel.live.config import TelegramConfigError, load_telegram_config, parse_allowed_chats
-from telegram_intel.live.login import login, secure_session_file
+from telegram_intel.sources.telethon.config import (
+    TelegramConfigError,
+    load_telegram_config,
+    parse_allowed_chats,
+)
+from telegram_intel.sources.telethon.login import login, secure_session_file
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import ME
 
@@ -153,7 +157,7 @@ def test_login_is_a_no_op_for_an_authorized_session(tmp_path):
 def test_cli_sync_runs_end_to_end_and_exits_75_on_long_flood_waits(ti_env, tmp_path, monkeypatch, engine):
     import json
 
-    from telegram_intel.live import config as config_mod
+    from telegram_intel.sources.telethon import config as config_mod
     from telegram_intel_tests.live.conftest import ALLOWED, DEV_ID, build_client
 
     clients = [build_client(dev_count=20), build_client(dev_count=40)]

@@ -19,12 +19,20 @@ from datetime import datetime, timezone
 
 from telethon.tl import types
 
-from telegram_intel.db.importer import import_export
-from telegram_intel.live.config import parse_allowed_chats
-from telegram_intel.live.source import TelethonSource
+from telegram_intel.pipeline.ingest import import_export
+from telegram_intel.sources.telethon.config import parse_allowed_chats
+from telegram_intel.sources.telethon.source import TelethonSource
 from telegram_intel_tests.conftest import truncate_all
 from telegram_intel_tests.live import fakes as f
-from telegram_intel_tests.live.conftest import ALICE, BOB, BOT, ME, NoSleep, make_config, snapshot
+from telegram_intel_tests.live.conftest import (
+    ALICE,
+    BOB,
+    BOT,
+    ME,
+    NoSleep,
+    make_config,
+    snapshot,
+)
 
 GROUP = f.channel(1555000111, "Parity Group")
 CHAT_ID = -1001555000111

@@ -13,11 +13,19 @@ import sqlalchemy as sa
 from telethon import events
 from telethon.tl import types
 
-from telegram_intel.live.listener import Listener, run_listener
-from telegram_intel.live.source import TelethonSource
+from telegram_intel.pipeline.listener import Listener, run_listener
+from telegram_intel.sources.telethon.source import TelethonSource
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import (
-    ALICE, BOB, DEV, DEV_ID, FAMILY_ID, STRANGER, NoSleep, build_client, make_config,
+    ALICE,
+    BOB,
+    DEV,
+    DEV_ID,
+    FAMILY_ID,
+    STRANGER,
+    NoSleep,
+    build_client,
+    make_config,
 )
 
 
@@ -95,7 +103,7 @@ def test_a_failing_write_is_counted_and_does_not_stop_the_listener(engine, stora
         ok = client._finish(f.message(5, DEV, "fine", sender=ALICE))
         await listener.on_new_message(events.NewMessage.Event(ok))
 
-    with caplog.at_level(logging.ERROR, logger="telegram_intel.live"):
+    with caplog.at_level(logging.ERROR, logger="telegram_intel.sources.telethon"):
         asyncio.run(scenario())
     assert listener.stats.errors == 1 and listener.stats.new == 1
     assert rows(engine, f"SELECT text FROM telegram_messages WHERE chat_id = {DEV_ID}")[0].text == "fine"
@@ -118,7 +126,7 @@ def test_run_reconnects_after_network_loss_and_stops_cleanly(engine, storage_dir
         stop.set()
         await asyncio.wait_for(task, 5)
 
-    with caplog.at_level(logging.INFO, logger="telegram_intel.live"):
+    with caplog.at_level(logging.INFO, logger="telegram_intel.sources.telethon"):
         asyncio.run(scenario())
     assert [c for c in client.calls if c[0] == "connect"] == [("connect",)] * 4
     assert client.calls[-1] == ("disconnect",) and not client.connected
@@ -148,7 +156,7 @@ def test_sigterm_shuts_the_listener_down(engine, storage_dir):
 
 
 def test_a_session_that_is_not_logged_in_fails_at_once(engine, storage_dir):
-    from telegram_intel.live.source import TelegramNotAuthorized
+    from telegram_intel.sources.telethon.source import TelegramNotAuthorized
 
     client = build_client(dev_count=1)
     client.authorized = False

@@ -8,11 +8,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.live import state
-from telegram_intel.live.source import TelegramRetryLater, TelethonSource
+from telegram_intel.db import sync_state as state
+from telegram_intel.sources.telethon.source import TelegramRetryLater, TelethonSource
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import (
-    ALICE, DEV, DEV_ID, FAMILY_ID, NEWS_ID, STRANGER, NoSleep, build_client, make_config, snapshot,
+    ALICE,
+    DEV,
+    DEV_ID,
+    FAMILY_ID,
+    NEWS_ID,
+    STRANGER,
+    NoSleep,
+    build_client,
+    make_config,
+    snapshot,
 )
 
 

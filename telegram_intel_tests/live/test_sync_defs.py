@@ -6,10 +6,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.defs.sync.assets import telegram_sync, telegram_sync_job, telegram_sync_schedule
-from telegram_intel.defs.sync.definitions import defs as sync_defs
-from telegram_intel.defs.sync.resources import TelethonSourceResource
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.sync.assets import (
+    telegram_sync,
+    telegram_sync_job,
+    telegram_sync_schedule,
+)
+from telegram_intel.defs.sync.resources import TelethonSourceResource
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import ALLOWED, DEV_ID, build_client
 
@@ -80,11 +83,10 @@ def test_schedule_every_six_hours_skips_while_the_feature_is_off(monkeypatch):
 
 
 def test_sync_defs_merge_with_the_project_definitions(monkeypatch):
-    from telegram_intel.defs.ingest.definitions import defs as ingest_defs
-
     for var in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION"):
         monkeypatch.delenv(var, raising=False)  # loading must not read or need them
-    merged = dg.Definitions.merge(ingest_defs, sync_defs, dg.Definitions(resources={"telegram": TelegramIntelResource()}))
+    from telegram_intel.definitions import defs as merged
+
     dg.Definitions.validate_loadable(merged)  # no key clashes with the export import's assets
     graph = merged.resolve_asset_graph()
     node = graph.get(dg.AssetKey("telegram_sync"))

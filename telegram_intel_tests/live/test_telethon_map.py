@@ -8,10 +8,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from telethon.tl import types
 
-from telegram_intel.lib import telethon_map as tm
 from telegram_intel.lib.records import MEDIA_TYPES
+from telegram_intel.sources.telethon import mapping as tm
 from telegram_intel_tests.live import fakes as f
-from telegram_intel_tests.live.conftest import ALICE, BOB, BOT, DEV, FAMILY, GHOST, ME, NEWS
+from telegram_intel_tests.live.conftest import (
+    ALICE,
+    BOB,
+    BOT,
+    DEV,
+    FAMILY,
+    GHOST,
+    ME,
+    NEWS,
+)
 
 
 def test_text_runs_follow_the_desktop_exporter():

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from telegram_intel.db.llm_calls import LLMCall, SqlCallRecorder, usage_summary
 from telegram_intel.llm import (
     INTENT_SCHEMA,
     MESSAGE_SUMMARY_SCHEMA,
@@ -19,10 +20,7 @@ from telegram_intel.llm import (
     MemoryRecorder,
     RateLimiter,
     RetryPolicy,
-    SqlCallRecorder,
-    usage_summary,
 )
-from telegram_intel.db.llm_models import LLMCall
 from telegram_intel.llm.prompts import PromptError
 from telegram_intel_tests.llm.conftest import API_KEY
 from telegram_intel_tests.llm.fake_openai import Reply, completion, error, hang, ok

@@ -3,8 +3,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from telegram_intel.db.llm_calls import LLMCall
 from telegram_intel.db.models import Base
-from telegram_intel.db.llm_models import LLMCall
 
 
 def test_llm_calls_migration_matches_the_model(engine):

@@ -11,7 +11,13 @@ from telegram_intel.llm import (
     load_prompt,
 )
 from telegram_intel.llm.prompts import parse_prompt
-from telegram_intel.llm.schemas import JSONContentError, SchemaViolation, check_schema, parse_json_object, validate
+from telegram_intel.llm.schemas import (
+    JSONContentError,
+    SchemaViolation,
+    check_schema,
+    parse_json_object,
+    validate,
+)
 
 SHIPPED = {
     "user_job_profile": ({"messages": ["Рендер в 3ds max готов", "şantiye yarın"], "message_count": 2}, USER_JOB_PROFILE_SCHEMA),

@@ -6,9 +6,13 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.llm import MESSAGE_SUMMARY_SCHEMA, LLMDisabledError, load_llm_settings
-from telegram_intel.db.llm_models import LLMCall
+from telegram_intel.db.llm_calls import LLMCall
 from telegram_intel.defs.resources import LLMResource
+from telegram_intel.llm import (
+    MESSAGE_SUMMARY_SCHEMA,
+    LLMDisabledError,
+    load_llm_settings,
+)
 from telegram_intel_tests.llm.conftest import API_KEY
 from telegram_intel_tests.llm.fake_openai import ok
 

@@ -15,9 +15,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
-from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
+from telegram_intel.pipeline.ingest import import_export
+from telegram_intel_tests import dagster_helpers
 from telegram_intel_tests.corpus_helpers import fill_clean_messages
+from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -57,11 +58,9 @@ def imported(engine, profile_sample, storage_dir) -> Sample:
 
 
 def resources(database_url: str, llm=None) -> dict:
-    from telegram_intel.defs.resources import LLMResource
-    from telegram_intel.defs.resources import TelegramIntelResource
+    from telegram_intel.defs.embeddings.resources import EmbedderResource
 
-    return {"telegram": TelegramIntelResource(database_url=database_url),
-            "llm": llm or LLMResource(enabled=False)}
+    return dagster_helpers.resources(database_url, llm=llm, embedder=EmbedderResource())
 
 
 def materialize_profiles(database_url: str, *, llm=None, profiles_config: dict | None = None,
@@ -76,11 +75,6 @@ def materialize_profiles(database_url: str, *, llm=None, profiles_config: dict |
     with dg.instance_for_test() as instance:
         return dg.materialize([user_message_corpus, user_profiles], instance=instance,
                               resources=resources(database_url, llm), run_config=run_config)
-
-
-def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
-    return {k: v.value for k, v in events[0].materialization.metadata.items()}
 
 
 def profiles(engine) -> dict[int, dict]:

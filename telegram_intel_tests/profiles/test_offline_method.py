@@ -7,8 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from telegram_intel.lib.embedders import load_embedder
-from telegram_intel_tools.profile_eval import evaluate_offline
 from telegram_intel.lib.profiles import (
     INSUFFICIENT_DATA,
     MAX_CONFIDENCE,
@@ -19,6 +17,8 @@ from telegram_intel.lib.profiles import (
     corpus_reject_reason,
     select_corpus,
 )
+from telegram_intel.ml.embedders import load_embedder
+from telegram_intel_tools.profile_eval import evaluate_offline
 
 T0 = datetime(2025, 6, 30, 12, tzinfo=timezone.utc)
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from telegram_intel.db.app_settings import get_settings, set_settings
-from telegram_intel.defs.profiles import store
-from telegram_intel_tests.profiles.conftest import materialize_profiles, metadata, profiles
+from telegram_intel.pipeline import profiles as store
+from telegram_intel_tests.dagster_helpers import metadata
+from telegram_intel_tests.profiles.conftest import materialize_profiles, profiles
 
 
 def test_profiles_on_sample(engine, imported, database_url):

@@ -16,7 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.web.app import WebServer
-from telegram_intel_tests.profiles.conftest import ARTIFACTS, materialize_profiles, profiles
+from telegram_intel_tests.profiles.conftest import (
+    ARTIFACTS,
+    materialize_profiles,
+    profiles,
+)
 
 CORPUS = {"limit": 40}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from telegram_intel.db.importer import import_export
+from telegram_intel.pipeline.ingest import import_export
 from telegram_intel_tools.sample_data import write_sample_export
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,16 +29,17 @@ def training_sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def cleaned(engine, training_sample_dir, storage_dir):
     """The sample imported and cleaned (clean_messages filled with the corpus' own code)."""
-    from telegram_intel.defs.corpus.cleaner import CleanOptions, clean_range
+    from telegram_intel.lib.cleaning import CleaningConfig
+from telegram_intel.pipeline.corpus import clean_range
 
     import_export(engine, training_sample_dir / "result.json", storage_dir)
-    clean_range(engine, *ALL_TIME, CleanOptions(), secret=SECRET)
+    clean_range(engine, *ALL_TIME, CleaningConfig(), secret=SECRET)
     return engine
 
 
 def training_resources(database_url: str, storage_dir: Path, **persona) -> dict:
-    from telegram_intel.defs.training.resources import PersonaTrainingResource
     from telegram_intel.defs.resources import TelegramIntelResource
+    from telegram_intel.defs.training.resources import PersonaTrainingResource
 
     return {
         "telegram": TelegramIntelResource(database_url=database_url, storage_dir=str(storage_dir)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -11,10 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.defs.automation.schedules import sync_and_enrichment_schedule
-from telegram_intel.defs.automation.sensors import build_retrain_sensor, retrain_after_new_messages_sensor
-from telegram_intel.defs.training import store
-from telegram_intel.lib.sft import Watermark
+from telegram_intel.defs.automation.sensors import (
+    build_retrain_sensor,
+    retrain_after_new_messages_sensor,
+)
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.lib.sft import Watermark
+from telegram_intel.pipeline import training as store
 
 CHAT = -1001
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -131,17 +133,9 @@ def test_new_message_count_can_use_the_watermark_index(engine):
 
 @pytest.fixture(scope="module")
 def repository():
-    """The domains present in this checkout, merged like the root definitions."""
-    parts = []
-    for domain in ("ingest", "sync", "corpus", "embeddings", "labels", "graph", "stats", "training", "automation"):
-        try:
-            parts.append(importlib.import_module(f"telegram_intel.defs.{domain}.definitions").defs)
-        except ModuleNotFoundError:
-            continue
-    from telegram_intel.defs.resources import LLMResource
+    """The root definitions."""
+    from telegram_intel.definitions import defs
 
-    defs = dg.Definitions.merge(*parts, dg.Definitions(resources={"telegram": TelegramIntelResource(),
-                                                                  "llm": LLMResource()}))
     return defs.get_repository_def()
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from telegram_intel.defs.training import axolotl
 from telegram_intel.defs.training.assets import lora_adapter, sft_dataset
-from telegram_intel.lib.lora import LoraParams
+from telegram_intel.ml.lora import LoraParams
 from telegram_intel_tests.training.conftest import training_resources
 
 FAKE_AXOLOTL = textwrap.dedent('''\

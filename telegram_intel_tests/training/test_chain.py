@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from telegram_intel.defs.training.assets import lora_adapter, persona_eval, sft_dataset
-from telegram_intel.defs.training.checks import sft_dataset_format_valid, sft_dataset_splits_disjoint
+from telegram_intel.defs.training.checks import (
+    sft_dataset_format_valid,
+    sft_dataset_splits_disjoint,
+)
 from telegram_intel.lib.sft import SPLITS, SplitRecords, validate_record
 from telegram_intel_tests.training.conftest import FAST_TRAINING, training_resources
 
@@ -81,7 +84,7 @@ def test_chain_materializes_and_the_adapter_generates(cleaned, database_url, sto
     assert row.adapter_id == ad["adapter_id"] and row.adapter_perplexity < row.base_perplexity
 
     # -- the adapter loads and generates (and the merged model says the same under greedy decoding)
-    from telegram_intel.lib.persona import PersonaReplier, build_reply_messages
+    from telegram_intel.pipeline.persona import PersonaReplier, build_reply_messages
 
     messages = build_reply_messages("как дела? call me at +7 916 123-45-67", examples=["ок, понял"])
     assert "[PHONE]" in messages[-1]["content"] and "ок, понял" in messages[0]["content"]
@@ -94,9 +97,9 @@ def test_chain_materializes_and_the_adapter_generates(cleaned, database_url, sto
     assert len(ids) >= 1
 
     # -- `telegram-intel reply` with the latest adapter and full-text retrieval
-    from telegram_intel.cli.training import register
-
     import click
+
+    from telegram_intel.cli.training import register
 
     @click.group()
     def cli():
@@ -128,8 +131,8 @@ class HashingEmbedder:
 
 
 def test_retrieval_returns_similar_past_owner_messages_from_pgvector(cleaned):
-    from telegram_intel.lib.persona import similar_owner_replies
-    from telegram_intel.lib.vector_store import ensure_hnsw_index, write_embeddings
+    from telegram_intel.db.vectors import ensure_hnsw_index, write_embeddings
+    from telegram_intel.pipeline.persona import similar_owner_replies
 
     emb = HashingEmbedder()
     with cleaned.begin() as conn:

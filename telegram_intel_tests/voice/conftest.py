@@ -66,7 +66,7 @@ def models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_en():
-    from telegram_intel.lib.transcribe import Transcriber
+    from telegram_intel.ml.whisper import Transcriber
 
     return Transcriber("tiny.en", device="cpu")
 

@@ -9,13 +9,16 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.defs.voice.insights import voice_insights
 from telegram_intel.defs.voice.resources import WhisperResource
 from telegram_intel.defs.voice.transcripts import voice_transcripts
-from telegram_intel.lib.voice_modes import DEFAULT_SCHEMA, EXTRACTIVE_METHOD, TONE_SCHEMA
-from telegram_intel.defs.resources import LLMResource
+from telegram_intel.pipeline.voice_modes import (
+    DEFAULT_SCHEMA,
+    EXTRACTIVE_METHOD,
+    TONE_SCHEMA,
+)
 from telegram_intel.llm.schemas import validate
-from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel_tests.voice.conftest import (
     CHAT,
     DAY1,
@@ -57,8 +60,9 @@ def contains(text: str | None, words) -> bool:
 
 
 def test_transcripts_with_bad_files_in_the_partition(engine, ti_env, speech, tmp_path, load_counter):
-    from telegram_intel.defs.corpus.cleaner import CleanOptions, clean_range
-    from telegram_intel.lib.search import search
+    from telegram_intel.lib.cleaning import CleaningConfig
+from telegram_intel.pipeline.corpus import clean_range
+    from telegram_intel.pipeline.search import search
 
     storage = storage_of(ti_env)
     bad = tmp_path / "bad"
@@ -109,7 +113,7 @@ def test_transcripts_with_bad_files_in_the_partition(engine, ti_env, speech, tmp
 
     # the transcript becomes the message's text in clean_messages, and full-text search finds it
     clean_range(engine, datetime(2025, 6, 1, tzinfo=timezone.utc), datetime(2025, 6, 3, tzinfo=timezone.utc),
-                CleanOptions(pseudonymize=False), secret=None)
+                CleaningConfig(pseudonymize=False), secret=None)
     with engine.connect() as conn:
         clean = {r.message_id: r for r in conn.execute(sa.text("SELECT * FROM clean_messages"))}
     assert clean[1].is_transcript and contains(clean[1].text, EN_BUDGET[1])
@@ -266,7 +270,7 @@ def test_invalid_mode_configuration_fails_before_any_call(engine, ti_env, llm_se
 def test_sample_export_end_to_end(engine, ti_env, espeak, tmp_path):
     """The sample export (voice messages as WAV tones) with the tones replaced by espeak-ng speech of their
     ground-truth transcripts → import → voice_transcripts → voice_insights (offline)."""
-    from telegram_intel.db.importer import import_export
+    from telegram_intel.pipeline.ingest import import_export
     from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 
     out = tmp_path / "sample"

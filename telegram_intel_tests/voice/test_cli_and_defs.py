@@ -47,9 +47,8 @@ def test_transcribe_plain_text_and_errors(speech, tmp_path):
 
 
 def test_voice_definitions_load_with_the_shared_resources():
+    from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
     from telegram_intel.defs.voice import definitions as voice
-    from telegram_intel.defs.resources import LLMResource
-    from telegram_intel.defs.resources import TelegramIntelResource
 
     defs = dg.Definitions.merge(
         voice.defs, dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}))

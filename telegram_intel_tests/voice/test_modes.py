@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from telegram_intel.lib.voice_modes import (
+from telegram_intel.pipeline.voice_modes import (
     DEFAULT_SCHEMA,
     ModeRegistryError,
     VoiceMode,

@@ -1,4 +1,4 @@
-"""telegram_intel.lib.transcribe on real speech (espeak-ng) with the packaged models."""
+"""telegram_intel.ml.whisper on real speech (espeak-ng) with the packaged models."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from telegram_intel.lib.transcribe import (
+from telegram_intel.ml.whisper import (
     PACKAGED_MODELS,
     AudioError,
     ModelError,

@@ -54,7 +54,7 @@ sync_and_enrichment_job = dg.define_asset_job(
 
 
 def _sync_enabled() -> bool:
-    from telegram_intel.live.config import TelegramConfigError, parse_flag
+    from telegram_intel.sources.telethon.config import TelegramConfigError, parse_flag
 
     try:
         return parse_flag(os.environ, "TELEGRAM_FEATURE_ENABLED", False)

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from telegram_intel.defs.training import store
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel.defs.training.jobs import persona_training_job
 from telegram_intel.lib.sft import Watermark
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline import training as store
 
 THRESHOLD_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES"
 MIN_INTERVAL_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"

@@ -4,13 +4,24 @@
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.defs.corpus.cleaner import CleanOptions, PseudonymSecretError, clean_range
 from telegram_intel.defs.corpus.resources import CorpusResource
-from telegram_intel.defs.partitions import MESSAGES_DEP, daily_message_partitions, partition_bounds
-from telegram_intel.lib.plots.charts import bar_chart_markdown
-from telegram_intel.lib.cleaning import DEFAULT_KEEP_DOMAINS, DROP_REASONS
-from telegram_intel.lib.pii import PII_TYPES
+from telegram_intel.defs.metadata import materialize_result
+from telegram_intel.defs.partitions import (
+    MESSAGES_DEP,
+    daily_message_partitions,
+    partition_bounds,
+)
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.lib.cleaning import (
+    DEFAULT_KEEP_DOMAINS,
+    CleaningConfig,
+)
+from telegram_intel.lib.pii import PII_TYPES
+from telegram_intel.pipeline.corpus import (
+    PseudonymSecretError,
+    clean_range,
+    clean_report,
+)
 
 
 class CleanMessagesConfig(dg.Config):
@@ -32,13 +43,8 @@ class CleanMessagesConfig(dg.Config):
         default=True, description="Replace @mentions and full names of people with user_XXXXXXXX pseudonyms.")
     pseudonymize_owner: bool = Field(default=False, description="Pseudonymize the account owner too.")
 
-    def options(self) -> CleanOptions:
-        return CleanOptions(
-            drop_service=self.drop_service, drop_empty=self.drop_empty, drop_media_only=self.drop_media_only,
-            drop_emoji_only=self.drop_emoji_only, mask_pii=self.mask_pii, pii_types=tuple(self.pii_types),
-            keep_domains=tuple(self.keep_domains), pseudonymize=self.pseudonymize,
-            pseudonymize_owner=self.pseudonymize_owner,
-        )
+    def options(self) -> CleaningConfig:
+        return CleaningConfig(**self.model_dump())
 
 
 @dg.asset(
@@ -48,6 +54,7 @@ class CleanMessagesConfig(dg.Config):
     group_name="corpus",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    automation_condition=dg.AutomationCondition.eager(),
     tags={"telegram_intel/pii": "masked"},
 )
 def clean_messages(
@@ -73,35 +80,6 @@ def clean_messages(
             raise dg.Failure(str(exc)) from exc
     context.log.info(f"cleaning messages dated [{lo:%Y-%m-%d}, {hi:%Y-%m-%d}) (pseudonym key from {source})")
     stats = clean_range(telegram.engine, lo, hi, options, secret=secret, log=context.log.info)
-    context.log.info(
-        f"{stats.rows_in:,} messages in, {stats.rows_out:,} kept ({stats.inserted:,} new, {stats.updated:,} "
-        f"changed), {stats.removed:,} removed, {stats.purged_ignored:,} rows of opted-out users purged "
-        f"in {stats.seconds:.1f}s"
-    )
-    reasons = [*DROP_REASONS, "deleted", "ignored_user"]
-    dropped = {r: stats.dropped.get(r, 0) for r in reasons}
-    languages = dict(stats.languages.most_common())
-    return dg.MaterializeResult(
-        metadata={
-            "rows_in": stats.rows_in,
-            "rows_out": stats.rows_out,
-            "rows_inserted": stats.inserted,
-            "rows_updated": stats.updated,
-            "rows_unchanged": stats.unchanged,
-            "rows_removed": stats.removed,
-            "rows_purged_ignored_users": stats.purged_ignored,
-            "derived_rows_purged": dg.MetadataValue.json(stats.derived_purged),
-            "dropped": dg.MetadataValue.json(dropped),
-            "dropped_chart": dg.MetadataValue.md(
-                bar_chart_markdown(reasons, [dropped[r] for r in reasons], title="Messages dropped, by reason")),
-            "pii_masked": dg.MetadataValue.json({t: stats.pii.get(t, 0) for t in PII_TYPES}),
-            "pii_masked_total": sum(stats.pii.values()),
-            "pseudonyms_replaced": stats.pseudonyms_replaced,
-            "pseudonym_key": source,
-            "languages": dg.MetadataValue.json(languages),
-            "transcripts": stats.transcripts,
-            "cleaner_version": stats.cleaner_version,
-            "window": f"[{lo.isoformat()}, {hi.isoformat()})",
-            "duration_s": round(stats.seconds, 3),
-        }
-    )
+    context.log.info(f"{stats.rows_in:,} messages in, {stats.rows_out:,} kept, {stats.removed:,} removed "
+                     f"in {stats.seconds:.1f}s")
+    return materialize_result(clean_report(stats, lo, hi), pseudonym_key=source)

@@ -3,17 +3,21 @@ user's message or an unmasked phone, email, card or IBAN."""
 
 
 import json
-from collections import Counter
 from datetime import datetime, timezone
 
 import dagster as dg
-import sqlalchemy as sa
 
 from telegram_intel.defs.corpus.assets import clean_messages
 from telegram_intel.defs.partitions import daily_message_partitions
-from telegram_intel.lib.pii import find_pii
-from telegram_intel.pipeline.quality import validate_query
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.corpus import (
+    CHECKED_PII,
+    IGNORED_USER_ROWS,
+    ignored_users_with_rows,
+    unmasked_pii,
+)
+from telegram_intel.pipeline.quality import validate_query
+
 
 def run_window(context: dg.AssetCheckExecutionContext) -> tuple[datetime, datetime] | None:
     """[start, end) of the partition(s) the run materialized, from the run's tags; None for a run of the check
@@ -34,10 +38,6 @@ def run_window(context: dg.AssetCheckExecutionContext) -> tuple[datetime, dateti
     return lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)
 
 
-#: What must never survive cleaning. URLs are not here: kept domains are allowed through on purpose.
-CHECKED_PII = ("PHONE", "EMAIL", "CARD", "IBAN")
-
-
 @dg.asset_check(
     asset=clean_messages,
     blocking=True,
@@ -47,21 +47,14 @@ CHECKED_PII = ("PHONE", "EMAIL", "CARD", "IBAN")
 def clean_messages_no_ignored_users(telegram: TelegramIntelResource) -> dg.AssetCheckResult:
     import great_expectations as gx
 
-    query = ("SELECT c.chat_id, c.message_id, c.sender_id FROM clean_messages c "
-             "JOIN telegram_users u ON u.user_id = c.sender_id WHERE u.is_ignored")
     url = telegram.engine.url.render_as_string(hide_password=False)
-    (outcome,) = validate_query(url, query, [gx.expectations.ExpectTableRowCountToEqual(value=0)])
-    with telegram.connect() as conn:
-        users = conn.execute(sa.text(
-            "SELECT c.sender_id, count(*) FROM clean_messages c JOIN telegram_users u ON u.user_id = c.sender_id "
-            "WHERE u.is_ignored GROUP BY 1 ORDER BY 2 DESC LIMIT 20"
-        )).all()
+    (outcome,) = validate_query(url, IGNORED_USER_ROWS, [gx.expectations.ExpectTableRowCountToEqual(value=0)])
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
             "rows_of_ignored_users": int(outcome.result.get("observed_value", 0) or 0),
-            "ignored_users_with_rows": dg.MetadataValue.json({str(u): n for u, n in users}),
+            "ignored_users_with_rows": dg.MetadataValue.json(ignored_users_with_rows(telegram.engine)),
         },
     )
 
@@ -76,24 +69,7 @@ def clean_messages_no_unmasked_pii(
     context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource
 ) -> dg.AssetCheckResult:
     window = run_window(context)
-    found: Counter = Counter()
-    examples: list[dict] = []
-    rows = 0
-    sql = "SELECT chat_id, message_id, text FROM clean_messages"
-    params = {}
-    if window is not None:
-        sql += " WHERE date >= :lo AND date < :hi"
-        params = {"lo": window[0], "hi": window[1]}
-    with telegram.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=5000).execute(sa.text(sql), params)
-        for chat_id, message_id, text in result:
-            rows += 1
-            spans = find_pii(text, types=CHECKED_PII)
-            if spans:
-                found.update(sp.type for sp in spans)
-                if len(examples) < 10:  # where, and which type: never the value itself
-                    examples.append({"chat_id": chat_id, "message_id": message_id,
-                                     "types": sorted({sp.type for sp in spans})})
+    rows, found, examples = unmasked_pii(telegram.engine, window)
     return dg.AssetCheckResult(
         passed=not found,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from telegram_intel.config import Settings
-from telegram_intel.defs.corpus.cleaner import resolve_pseudonym_secret
+from telegram_intel.pipeline.corpus import resolve_pseudonym_secret
 
 
 class CorpusResource(dg.ConfigurableResource):

@@ -2,13 +2,13 @@
 
 
 import dagster as dg
-import sqlalchemy as sa
 
 from telegram_intel.defs.corpus.assets import clean_messages
-from telegram_intel.defs.embeddings.embedding import embed_range
 from telegram_intel.defs.embeddings.resources import EmbedderResource
+from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.embeddings import embed_range, embeddings_report
 
 
 @dg.asset(
@@ -17,6 +17,8 @@ from telegram_intel.defs.resources import TelegramIntelResource
     group_name="embeddings",
     kinds={"postgres", "pgvector"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    automation_condition=dg.AutomationCondition.eager(),
+    pool="heavy_ml",
 )
 def message_embeddings(
     context: dg.AssetExecutionContext, telegram: TelegramIntelResource, embedder: EmbedderResource
@@ -32,29 +34,6 @@ def message_embeddings(
     emb = embedder.get()
     context.log.info(f"embedding clean messages dated [{lo:%Y-%m-%d}, {hi:%Y-%m-%d}) with {emb.name} ({emb.dims}-d)")
     stats = embed_range(telegram.engine, emb, lo, hi, log=context.log.info)
-    with telegram.connect() as conn:
-        total = conn.execute(sa.text("SELECT count(*) FROM message_embeddings WHERE model = :m"), {"m": emb.name}).scalar()
-        models = conn.execute(sa.text("SELECT model, count(*) FROM message_embeddings GROUP BY 1 ORDER BY 1")).all()
-    context.log.info(
-        f"{stats.embedded:,} rows embedded ({stats.sentences_per_second:,.0f} sent/s), {stats.up_to_date:,} already "
-        f"up to date, {stats.removed_orphans:,} orphaned vectors removed in {stats.seconds:.1f}s"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "model": emb.name,
-            "dims": emb.dims,
-            "rows_in_window": stats.rows_in_window,
-            "rows_embedded": stats.embedded,
-            "rows_up_to_date": stats.up_to_date,
-            "rows_removed_orphans": stats.removed_orphans,
-            "rows_for_model_total": int(total or 0),
-            "vectors_by_model": dg.MetadataValue.json({m: n for m, n in models}),
-            "throughput_sent_per_s": round(stats.sentences_per_second, 1),
-            "embed_seconds": round(stats.embed_seconds, 3),
-            "write_seconds": round(stats.write_seconds, 3),
-            "hnsw_index": stats.index_name,
-            "hnsw_index_built_now": stats.index_created,
-            "hnsw_build_seconds": round(stats.index_seconds, 3),
-            "duration_s": round(stats.seconds, 3),
-        }
-    )
+    context.log.info(f"{stats.embedded:,} rows embedded ({stats.sentences_per_second:,.0f} sent/s), "
+                     f"{stats.up_to_date:,} already up to date in {stats.seconds:.1f}s")
+    return materialize_result(embeddings_report(telegram.engine, emb, stats))

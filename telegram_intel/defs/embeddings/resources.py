@@ -4,7 +4,7 @@
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.lib.embedders import DEFAULT_MODEL, Embedder, load_embedder
+from telegram_intel.ml.embedders import DEFAULT_MODEL, Embedder, load_embedder
 
 
 class EmbedderResource(dg.ConfigurableResource):

@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as sa
 
-from telegram_intel.db.importer import import_export
-from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.pipeline.ingest import import_export
 
 telegram_exports_partitions = dg.DynamicPartitionsDefinition(name="telegram_exports")
 

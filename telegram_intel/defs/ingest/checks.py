@@ -6,8 +6,13 @@ import json
 import dagster as dg
 
 from telegram_intel.defs.ingest.assets import CHATS, MESSAGES, USERS
-from telegram_intel.pipeline.quality import chat_expectations, message_expectations, user_expectations, validate_query
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.quality import (
+    chat_expectations,
+    message_expectations,
+    user_expectations,
+    validate_query,
+)
 
 
 def _result(telegram: TelegramIntelResource, query: str, expectations: list) -> dg.AssetCheckResult:

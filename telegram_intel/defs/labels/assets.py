@@ -2,27 +2,19 @@
 
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
 from pydantic import Field
 
-from telegram_intel.defs.labels import processing as P
-from telegram_intel.defs.labels.checks import (
-    INTENT_CHECK_SPECS,
-    SUMMARY_CHECK_SPECS,
-    intent_check_results,
-    summary_check_results,
-)
+from telegram_intel.db.llm_calls import usage_summary
+from telegram_intel.defs.labels.checks import INTENT_CHECK_SPECS, SUMMARY_CHECK_SPECS
+from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
-from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
-from telegram_intel.llm import usage_summary
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline import labels as P
 
 CLEAN_MESSAGES = dg.AssetKey("clean_messages")
 
@@ -94,28 +86,10 @@ def _progress(context: dg.AssetExecutionContext, kind: str):
     return log
 
 
-def common_metadata(stats: P.RunStats, mode: str, requested: str, in_window: int, start: datetime, end: datetime,
-                    llm: LLMResource, telegram: TelegramIntelResource, tags: dict[str, Any]) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "method_requested": requested,
-        "mode": mode,
-        "method": stats.method,
-        "methods_written": dg.MetadataValue.json(dict(stats.methods)),
-        "messages_in_partition": in_window,
-        "processed": stats.written,
-        "skipped_up_to_date": in_window - stats.selected,
-        "llm_fallbacks": stats.fallbacks,
-        "duration_s": round(stats.seconds, 3),
-        "messages_per_second": round(stats.written / stats.seconds, 1) if stats.seconds > 0 else 0.0,
-        "window": f"[{start.isoformat()}, {end.isoformat()})",
-        **{k: v for k, v in llm.describe().items() if v is not None},
-    }
-    if mode == "llm":
-        meta.update({"llm_answers": stats.llm_ok, "llm_failed_messages": stats.llm_failed,
-                     "llm_skipped_after_breaker": stats.llm_skipped,
-                     "llm_failure_kinds": dg.MetadataValue.json(dict(stats.failure_kinds)),
-                     **usage_summary(telegram.engine, tags=tags)})
-    return meta
+def partition_run(context: dg.AssetExecutionContext, kind: str, method: str, llm: LLMResource) -> P.PartitionRun:
+    start, end = partition_bounds(context)
+    mode = resolve_mode(method, llm)
+    return P.PartitionRun(start, end, target_method(kind, mode, llm), mode, method, partition_label(context))
 
 
 @dg.asset(
@@ -125,6 +99,8 @@ def common_metadata(stats: P.RunStats, mode: str, requested: str, in_window: int
     kinds={"postgres"},
     check_specs=INTENT_CHECK_SPECS,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    automation_condition=dg.AutomationCondition.eager(),
+    pool="llm",
 )
 def intent_labels(
     context: dg.AssetExecutionContext, config: IntentLabelsConfig, telegram: TelegramIntelResource, llm: LLMResource
@@ -136,41 +112,14 @@ def intent_labels(
     ru/en/tr cue features (`telegram_intel.lib.intents`). LLM mode: the `intent` prompt, JSON-schema validated;
     a message the LLM fails for gets the offline label, recorded with method `…+llm-fallback`. Only messages
     without a row for the run's method, or whose clean text changed since, are processed."""
-    start, end = partition_bounds(context)
-    mode = resolve_mode(config.method, llm)
-    method = target_method("intents", mode, llm)
-    tags = {"asset": "intent_labels", "run_id": context.run.run_id, "partition": partition_label(context)}
-    with telegram.engine.begin() as conn:
-        stamp = P.read_timestamp(conn)
-        tasks = P.select_pending(conn, "intent_labels", method, start, end)
-        in_window = P.count_in_window(conn, start, end)
-    context.log.info(f"{len(tasks):,} of {in_window:,} messages to label with {method}")
-    with llm_plan(mode, llm, telegram, config, tags) as plan:
-        stats = P.process(telegram.engine, "intents", tasks, stamp, target_method=method, plan=plan,
-                          batch_size=config.batch_size, progress=_progress(context, "intent_labels"))
-    methods = [method, P.fallback_method(intents_lib.METHOD)]
-    with telegram.engine.connect() as conn:
-        dist = conn.execute(sa.text(
-            "SELECT label, count(*), avg(confidence) FROM intent_labels "
-            "WHERE date >= :start AND date < :end AND method = ANY(:methods) GROUP BY label"
-        ), {"start": start, "end": end, "methods": methods}).all()
-        checks = intent_check_results(conn, start, end)
-    counts = {label: 0 for label in intents_lib.INTENTS}
-    conf_sum = 0.0
-    for label, n, avg in dist:
-        counts[label] = counts.get(label, 0) + n
-        conf_sum += float(avg) * n
-    total = sum(counts.values())
-    metadata = common_metadata(stats, mode, config.method, in_window, start, end, llm, telegram, tags)
-    metadata.update({
-        "label_counts": dg.MetadataValue.json(counts),
-        "label_counts_processed": dg.MetadataValue.json(dict(stats.labels)),
-        "label_chart": dg.MetadataValue.md(bar_chart_markdown(
-            list(counts), list(counts.values()), title=f"Intents in {partition_label(context)} ({method})")),
-        "mean_confidence": round(conf_sum / total, 4) if total else 0.0,
-        "mean_confidence_processed": stats.mean_confidence or 0.0,
-    })
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    run = partition_run(context, "intents", config.method, llm)
+    tags = {"asset": "intent_labels", "run_id": context.run.run_id, "partition": run.label}
+    with llm_plan(run.mode, llm, telegram, config, tags) as plan:
+        report = P.label_intents(telegram.engine, run, plan, batch_size=config.batch_size,
+                                 llm_description=llm.describe(),
+                                 llm_usage=lambda: usage_summary(telegram.engine, tags=tags),
+                                 progress=_progress(context, "intent_labels"))
+    return materialize_result(report)
 
 
 @dg.asset(
@@ -180,6 +129,8 @@ def intent_labels(
     kinds={"postgres"},
     check_specs=SUMMARY_CHECK_SPECS,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    automation_condition=dg.AutomationCondition.eager(),
+    pool="llm",
 )
 def message_summaries(
     context: dg.AssetExecutionContext, config: MessageSummariesConfig, telegram: TelegramIntelResource,
@@ -192,41 +143,11 @@ def message_summaries(
     Offline: extractive summary + TF-IDF key phrases with corpus document frequencies (`telegram_intel.lib.
     summaries`). LLM mode: the `message_summary` prompt, JSON-schema validated, per-message offline fallback
     (method `…+llm-fallback`). Only unprocessed messages (no row for the method, or text/context changed since)."""
-    start, end = partition_bounds(context)
-    mode = resolve_mode(config.method, llm)
-    method = target_method("summaries", mode, llm)
-    tags = {"asset": "message_summaries", "run_id": context.run.run_id, "partition": partition_label(context)}
-    with telegram.engine.begin() as conn:
-        stamp = P.read_timestamp(conn)
-        tasks = P.select_pending(conn, "message_summaries", method, start, end)
-        in_window = P.count_in_window(conn, start, end)
-        df = P.document_frequencies(conn, start - timedelta(days=config.df_window_days), end) if tasks else None
-    context.log.info(f"{len(tasks):,} of {in_window:,} messages to summarize with {method}")
-    with llm_plan(mode, llm, telegram, config, tags) as plan:
-        stats = P.process(telegram.engine, "summaries", tasks, stamp, target_method=method, plan=plan,
-                          batch_size=config.batch_size, df=df, progress=_progress(context, "message_summaries"))
-    methods = [method, P.fallback_method(summaries_lib.METHOD)]
-    with telegram.engine.begin() as conn:
-        cleared = P.clear_stale_ai_columns(conn, start, end)
-        params = {"start": start, "end": end, "methods": methods}
-        top = conn.execute(sa.text(
-            "SELECT lower(k) AS keyword, count(*) AS n FROM message_summaries s, jsonb_array_elements_text(s.keywords) k "
-            "WHERE s.date >= :start AND s.date < :end AND s.method = ANY(:methods) "
-            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"), params).all()
-        shape = conn.execute(sa.text(
-            "SELECT count(*), avg(length(summary)), avg(jsonb_array_length(keywords)) FROM message_summaries "
-            "WHERE date >= :start AND date < :end AND method = ANY(:methods)"), params).one()
-        checks = summary_check_results(conn, start, end)
-    metadata = common_metadata(stats, mode, config.method, in_window, start, end, llm, telegram, tags)
-    metadata.update({
-        "summaries_in_partition": shape[0],
-        "mean_summary_chars": round(float(shape[1] or 0), 1),
-        "mean_keywords": round(float(shape[2] or 0), 2),
-        "top_keywords": dg.MetadataValue.md(
-            "| keyword | messages |\n|---|---|\n" + "\n".join(f"| {k} | {n} |" for k, n in top) if top
-            else "no keywords"),
-        "top_keywords_json": dg.MetadataValue.json({k: n for k, n in top}),
-        "idf_documents": df.n_docs if df else 0,
-        "ui_columns_cleared": cleared,
-    })
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    run = partition_run(context, "summaries", config.method, llm)
+    tags = {"asset": "message_summaries", "run_id": context.run.run_id, "partition": run.label}
+    with llm_plan(run.mode, llm, telegram, config, tags) as plan:
+        report = P.summarize_messages(telegram.engine, run, plan, batch_size=config.batch_size,
+                                      df_window_days=config.df_window_days, llm_description=llm.describe(),
+                                      llm_usage=lambda: usage_summary(telegram.engine, tags=tags),
+                                      progress=_progress(context, "message_summaries"))
+    return materialize_result(report)

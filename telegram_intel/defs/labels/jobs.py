@@ -6,12 +6,11 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.defs.labels import processing as P
 from telegram_intel.defs.labels.assets import llm_plan, resolve_mode, target_method
 from telegram_intel.defs.labels.checks import INTENT_LABELS_KEY, MESSAGE_SUMMARIES_KEY
 from telegram_intel.defs.partitions import daily_message_partitions
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
+from telegram_intel.pipeline import labels as P
 
 
 class ReprocessRecentMessagesConfig(dg.Config):

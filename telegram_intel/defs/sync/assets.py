@@ -5,10 +5,13 @@ import os
 
 import dagster as dg
 
-from telegram_intel.defs.sync.resources import TelethonSourceResource
-from telegram_intel.live.config import TelegramConfigError, parse_flag
-from telegram_intel.live.source import TelegramNotAuthorized, TelegramRetryLater
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.sync.resources import TelethonSourceResource
+from telegram_intel.sources.telethon.config import TelegramConfigError, parse_flag
+from telegram_intel.sources.telethon.source import (
+    TelegramNotAuthorized,
+    TelegramRetryLater,
+)
 
 TELEGRAM_SYNC = dg.AssetKey("telegram_sync")
 

@@ -10,8 +10,12 @@ from typing import Any
 import dagster as dg
 from sqlalchemy.engine import Engine
 
-from telegram_intel.live.config import TelegramConfig, load_telegram_config, make_client
-from telegram_intel.live.source import ChatSyncResult, run_sync
+from telegram_intel.sources.telethon.config import (
+    TelegramConfig,
+    load_telegram_config,
+    make_client,
+)
+from telegram_intel.sources.telethon.source import ChatSyncResult, run_sync
 
 # resource field -> environment variable it stands for
 _FIELDS = {

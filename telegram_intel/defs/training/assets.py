@@ -14,9 +14,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.lib.plots.charts import bar_chart_markdown
-from telegram_intel.defs.training import store
+from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel.defs.training.resources import PersonaTrainingResource
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.plots.training import line_chart_markdown, smooth
 from telegram_intel.lib.sft import (
     DEFAULT_SYSTEM_PROMPT,
@@ -26,7 +26,7 @@ from telegram_intel.lib.sft import (
     build_examples,
     write_dataset,
 )
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline import training as store
 
 CLEAN_MESSAGES_DEP = dg.AssetDep("clean_messages", partition_mapping=dg.AllPartitionMapping())
 
@@ -146,7 +146,7 @@ class LoraAdapterConfig(dg.Config):
     merge: bool = Field(default=False, description="Also save the adapter merged into the base (for serving).")
 
     def params(self):
-        from telegram_intel.lib.lora import LoraParams
+        from telegram_intel.ml.lora import LoraParams
 
         return LoraParams(r=self.r, alpha=self.alpha, dropout=self.dropout, target_modules=tuple(self.target_modules),
                           learning_rate=self.learning_rate, max_steps=self.max_steps, batch_size=self.batch_size,
@@ -172,7 +172,7 @@ def lora_adapter(context: dg.AssetExecutionContext, config: LoraAdapterConfig, t
     `<storage>/adapters/<watermark>/<base>-<settings>/adapter/` (+ `merged/` with `merge`), one `persona_adapters`
     row. peft on CPU by default (SmolLM2-135M; a tiny random model in tests); `trainer: axolotl` runs axolotl in its
     own environment through Dagster Pipes from a YAML we generate, streaming its logs."""
-    from telegram_intel.lib import lora
+    from telegram_intel.ml import lora
 
     settings = telegram.settings()
     persona_training.apply_threads()
@@ -296,8 +296,8 @@ def persona_eval(context: dg.AssetExecutionContext, config: PersonaEvalConfig, t
     replies (lower is better), a table of sample generations, and a style score — the mean P(owner) that a
     character-n-gram logistic regression (owner vs other people, trained on the train split) gives generations of
     the adapter and of the base model. Written to `persona_evaluations`."""
-    from telegram_intel.lib import lora
     from telegram_intel.lib.style import StyleClassifier, texts_by_author
+    from telegram_intel.ml import lora
 
     with telegram.connect() as conn:
         adapter = store.get_adapter(conn, config.adapter_id) if config.adapter_id else store.latest_adapter(conn)

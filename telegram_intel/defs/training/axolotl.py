@@ -19,7 +19,7 @@ from typing import Any
 
 import dagster as dg
 
-from telegram_intel.lib.lora import LoraParams
+from telegram_intel.ml.lora import LoraParams
 
 PIPES_ENTRY = Path(__file__).with_name("axolotl_pipes_entry.py")
 

@@ -6,10 +6,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from telegram_intel.defs.training import store
-from telegram_intel.defs.training.assets import sft_dataset
-from telegram_intel.lib.sft import SPLITS, SplitRecords, split_disjointness, validate_record
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.training.assets import sft_dataset
+from telegram_intel.lib.sft import (
+    SPLITS,
+    SplitRecords,
+    split_disjointness,
+    validate_record,
+)
+from telegram_intel.pipeline import training as store
 
 
 def _dataset_of_run(context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource) -> dict | None:

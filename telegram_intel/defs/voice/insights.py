@@ -7,14 +7,23 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from telegram_intel.db.llm_calls import usage_summary
 from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib.plots.charts import bar_chart_markdown
-from telegram_intel.defs.voice import store
-from telegram_intel.defs.voice.analysis import InsightRunner, InsightTask, RunStats, build_plans, mask_transcript
-from telegram_intel.lib.voice_modes import MODES_FILE_ENV, ModeRegistryError, load_registry
-from telegram_intel.llm import usage_summary
-from telegram_intel.defs.resources import LLMResource
-from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.pipeline.voice_modes import (
+    MODES_FILE_ENV,
+    ModeRegistryError,
+    load_registry,
+)
+from telegram_intel.pipeline import voice as store
+from telegram_intel.pipeline.voice_analysis import (
+    InsightRunner,
+    InsightTask,
+    RunStats,
+    build_plans,
+    mask_transcript,
+)
 
 METHOD_CHOICES = ("auto", "offline", "llm")
 

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
-from telegram_intel.lib.transcribe import Transcriber, normalize_language
+from telegram_intel.ml.whisper import Transcriber, normalize_language
 
 MODEL_ENV = "TELEGRAM_INTEL_WHISPER_MODEL"
 DEVICE_ENV = "TELEGRAM_INTEL_WHISPER_DEVICE"

@@ -10,12 +10,16 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from telegram_intel.defs.partitions import MESSAGES_DEP, daily_message_partitions, partition_bounds
-from telegram_intel.lib.plots.charts import bar_chart_markdown
-from telegram_intel.defs.voice import store
-from telegram_intel.defs.voice.resources import WhisperResource
-from telegram_intel.lib.transcribe import ModelError, TranscriptionError
+from telegram_intel.defs.partitions import (
+    MESSAGES_DEP,
+    daily_message_partitions,
+    partition_bounds,
+)
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.voice.resources import WhisperResource
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.ml.whisper import ModelError, TranscriptionError
+from telegram_intel.pipeline import voice as store
 
 ERROR_TEXT_LIMIT = 500
 

@@ -4,8 +4,8 @@ Revision ID: 0003_llm_calls
 Revises: 0001
 Create Date: 2026-11-22 12:00:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0003_llm_calls'

@@ -4,10 +4,10 @@ Revision ID: 0004_enrichment
 Revises: 0003_llm_calls
 Create Date: 2026-11-21 20:26:20.975611
 """
-from alembic import op
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 import pgvector.sqlalchemy
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0004_enrichment'
 down_revision = '0003_llm_calls'

@@ -3,8 +3,8 @@
 Revision ID: 0007_profiles
 Revises: 0004_enrichment
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_profiles"

@@ -3,8 +3,8 @@
 Revision ID: 0008_training
 Revises: 0007_profiles
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008_training"

@@ -3,8 +3,8 @@
 Revision ID: 0009_voice
 Revises: 0008_training
 """
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
 from sqlalchemy.dialects import postgresql
 
 revision = "0009_voice"

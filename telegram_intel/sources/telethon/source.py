@@ -26,13 +26,13 @@ from sqlalchemy.engine import Engine
 from telethon import errors, utils
 from telethon.tl import functions, types
 
+from telegram_intel.db import sync_state as state
 from telegram_intel.db.loader import LoadStats, TelegramWriter
-from telegram_intel.lib import telethon_map as tm
 from telegram_intel.lib.records import ChatRecord, MessageRecord, UserRecord
-from telegram_intel.live import state
-from telegram_intel.live.config import TelegramConfig
+from telegram_intel.sources.telethon import mapping as tm
+from telegram_intel.sources.telethon.config import TelegramConfig
 
-log = logging.getLogger("telegram_intel.live")
+log = logging.getLogger("telegram_intel.sources.telethon")
 
 HISTORY_BATCH = 100  # messages per Telegram history request, and per transaction
 
@@ -385,7 +385,7 @@ class TelethonSource:
 async def run_sync(config: TelegramConfig, engine: Engine, storage_dir: Path, *, client: Any = None,
                    logger=None, on_batch=None) -> list[ChatSyncResult]:
     """Connect (the session must already be authorized), sync every whitelisted chat, disconnect."""
-    from telegram_intel.live.config import make_client
+    from telegram_intel.sources.telethon.config import make_client
 
     client = client or make_client(config)
     await client.connect()

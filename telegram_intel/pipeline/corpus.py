@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import stat
 import time
@@ -26,18 +25,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from telegram_intel.config import Settings
-from telegram_intel.lib.cleaning import DEFAULT_KEEP_DOMAINS, CleaningConfig, clean_message
-from telegram_intel.lib.pii import PII_TYPES
+from telegram_intel.lib.cleaning import (
+    DROP_REASONS,
+    CleaningConfig,
+    clean_message,
+)
+from telegram_intel.lib.language import detect_lang
+from telegram_intel.lib.pii import PII_TYPES, find_pii
+from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.pseudonyms import Pseudonymizer
+from telegram_intel.lib.report import Report
 
 __all__ = [
     "CLEANER_VERSION",
     "DERIVED_MESSAGE_TABLES",
-    "CleanOptions",
+    "options_fingerprint",
     "CleanStats",
     "PseudonymSecretError",
     "clean_range",
-    "detect_lang",
     "purge_ignored_users",
     "resolve_pseudonym_secret",
 ]
@@ -109,77 +114,18 @@ def secret_fingerprint(secret: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Language
-
-
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_TR_LETTERS = re.compile(r"[ğĞşŞıİ]")
-_TR_SOFT = re.compile(r"[çÇöÖüÜ]")
-_WORDS = re.compile(r"[^\W\d_]+")
-# placeholders, pseudonyms, mentions, hashtags, links and /commands say nothing about the language
-_NOT_LANGUAGE = re.compile(r"\[[A-Z]+(?::[\w\-]+)?\]|@?user_[0-9a-z]+|[@#/]\w+|https?://\S+|www\.\S+")
-_TR_WORDS = frozenset(
-    "ve bir bu da de mi mu mı mü ne ile ama cok var yok icin gibi neden nasil evet hayir tamam merhaba sonra simdi "
-    "yarin bugun lazim abi hocam ben sen biz siz onlar benim bizim iyi guzel tesekkurler sagol olur oldu degil "
-    "kadar hemen burada orada selam merhabalar herkese harika tebrikler sonunda biraz yine bence peki".split()
-)
-_EN_WORDS = frozenset(
-    "the and is are to of you i it for that this on with what have be was we they my your can do not just will "
-    "at so but all there how a an in".split()
-)
-
-
-def detect_lang(text: str) -> str | None:
-    """``ru`` / ``tr`` / ``en`` from the script and a few letters and words; None when there are no letters.
-
-    Cheap on purpose: Cyrillic → ru; Latin with ğ ş ı İ (or ç ö ü, or common Turkish words) → tr; other Latin →
-    en. Good enough for metadata and per-language statistics on ru/en/tr chats, not a general detector.
-    """
-    text = _NOT_LANGUAGE.sub(" ", text)
-    cyr = len(_CYRILLIC.findall(text))
-    lat = len(_LATIN.findall(text))
-    if cyr == 0 and lat == 0:
-        return None
-    if cyr >= lat:
-        return "ru"
-    if _TR_LETTERS.search(text):
-        return "tr"
-    words = [w.lower() for w in _WORDS.findall(text)]
-    tr = sum(w in _TR_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
-    if _TR_SOFT.search(text):
-        tr += 2
-    return "tr" if tr > en else "en"
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Options and stats
 
 
-@dataclass(frozen=True)
-class CleanOptions:
-    drop_service: bool = True
-    drop_empty: bool = True
-    drop_media_only: bool = True
-    drop_emoji_only: bool = True
-    mask_pii: bool = True
-    pii_types: tuple[str, ...] = PII_TYPES
-    keep_domains: tuple[str, ...] = DEFAULT_KEEP_DOMAINS
-    pseudonymize: bool = True
-    pseudonymize_owner: bool = False  # the account owner's own name and @mentions stay readable by default
-    batch_size: int = 5000
+#: The options that decide which rows ``clean_messages`` holds and how they read (part of ``cleaner_version``).
+FINGERPRINT_FIELDS = ("drop_service", "drop_empty", "drop_media_only", "drop_emoji_only", "mask_pii", "pii_types",
+                      "keep_domains", "pseudonymize", "pseudonymize_owner")
+READ_BATCH = 5000
 
-    def cleaning_config(self) -> CleaningConfig:
-        return CleaningConfig(
-            drop_service=self.drop_service, drop_empty=self.drop_empty, drop_media_only=self.drop_media_only,
-            drop_emoji_only=self.drop_emoji_only, mask_pii=self.mask_pii, pii_types=tuple(self.pii_types),
-            keep_domains=tuple(self.keep_domains), pseudonymize=self.pseudonymize,
-        )
 
-    def fingerprint(self) -> str:
-        data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "batch_size"}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
+def options_fingerprint(config: CleaningConfig) -> str:
+    data = {k: (list(v) if isinstance(v, tuple) else v) for k in FINGERPRINT_FIELDS for v in [getattr(config, k)]}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:8]
 
 
 @dataclass
@@ -208,7 +154,7 @@ class CleanStats:
 # Reading
 
 
-def _pseudonymizer(conn: Connection, secret: str, options: CleanOptions) -> Pseudonymizer:
+def _pseudonymizer(conn: Connection, secret: str, options: CleaningConfig) -> Pseudonymizer:
     names: dict[str, int] = {}
     owners: list[int] = []
     for uid, display, first, last, username, is_owner in conn.execute(sa.text(
@@ -315,7 +261,7 @@ def clean_range(
     engine: Engine,
     lo: datetime,
     hi: datetime,
-    options: CleanOptions,
+    options: CleaningConfig,
     *,
     secret: str | None,
     log: Callable[[str], None] | None = None,
@@ -323,10 +269,10 @@ def clean_range(
     """Clean every message dated in ``[lo, hi)`` into ``clean_messages`` (see the module docstring)."""
     started = time.perf_counter()
     stats = CleanStats()
-    config = options.cleaning_config()
+    config = options
     if options.pseudonymize and not secret:
         raise PseudonymSecretError("pseudonymize=True needs a secret")
-    stats.cleaner_version = f"{CLEANER_VERSION}+{options.fingerprint()}" + (
+    stats.cleaner_version = f"{CLEANER_VERSION}+{options_fingerprint(options)}" + (
         f"+k{secret_fingerprint(secret)}" if options.pseudonymize and secret else "")
     from psycopg.types.json import Jsonb
 
@@ -345,7 +291,7 @@ def clean_range(
         raw = conn.connection.driver_connection
         # A second connection streams the source rows (server-side cursor) while this transaction writes.
         with engine.connect() as reader:
-            result = reader.execution_options(stream_results=True, yield_per=options.batch_size).execute(sa.text(
+            result = reader.execution_options(stream_results=True, yield_per=READ_BATCH).execute(sa.text(
                 "SELECT m.chat_id, m.message_id, m.kind, m.date, m.sender_id, m.reply_to_message_id, m.has_media, "
                 "m.media_type, m.action, m.updated_at, m.deleted_at IS NOT NULL AS deleted, coalesce(u.is_ignored, false) AS ignored, "
                 # an opted-out user's text is not even read
@@ -407,3 +353,66 @@ def clean_range(
             _purge_derived(conn, "_clean_removed", stats)
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def clean_report(stats: CleanStats, lo: datetime, hi: datetime) -> Report:
+    """What a ``clean_range`` run did, for the asset's metadata."""
+    reasons = [*DROP_REASONS, "deleted", "ignored_user"]
+    dropped = {r: stats.dropped.get(r, 0) for r in reasons}
+    return Report(
+        values={
+            "rows_in": stats.rows_in, "rows_out": stats.rows_out, "rows_inserted": stats.inserted,
+            "rows_updated": stats.updated, "rows_unchanged": stats.unchanged, "rows_removed": stats.removed,
+            "rows_purged_ignored_users": stats.purged_ignored, "pii_masked_total": sum(stats.pii.values()),
+            "pseudonyms_replaced": stats.pseudonyms_replaced, "transcripts": stats.transcripts,
+            "cleaner_version": stats.cleaner_version, "window": f"[{lo.isoformat()}, {hi.isoformat()})",
+            "duration_s": round(stats.seconds, 3),
+        },
+        json={"derived_rows_purged": stats.derived_purged, "dropped": dropped,
+              "pii_masked": {t: stats.pii.get(t, 0) for t in PII_TYPES},
+              "languages": dict(stats.languages.most_common())},
+        markdown={"dropped_chart": bar_chart_markdown(reasons, [dropped[r] for r in reasons],
+                                                      title="Messages dropped, by reason")},
+    )
+
+
+# -- checks ---------------------------------------------------------------------------------------------------------
+
+#: What must never survive cleaning. URLs are not here: kept domains are allowed through on purpose.
+CHECKED_PII = ("PHONE", "EMAIL", "CARD", "IBAN")
+#: Rows of opted-out users in the corpus (there must be none).
+IGNORED_USER_ROWS = ("SELECT c.chat_id, c.message_id, c.sender_id FROM clean_messages c "
+                     "JOIN telegram_users u ON u.user_id = c.sender_id WHERE u.is_ignored")
+
+
+def ignored_users_with_rows(engine: Engine, limit: int = 20) -> dict[str, int]:
+    """Opted-out user id → their rows in ``clean_messages`` (empty unless something leaks)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT c.sender_id, count(*) FROM clean_messages c JOIN telegram_users u ON u.user_id = c.sender_id "
+            "WHERE u.is_ignored GROUP BY 1 ORDER BY 2 DESC LIMIT :n"), {"n": limit}).all()
+    return {str(u): n for u, n in rows}
+
+
+def unmasked_pii(engine: Engine, window: tuple[datetime, datetime] | None) -> tuple[int, Counter, list[dict]]:
+    """Re-run PII detection over the clean text of ``window`` (all rows for None): rows checked, spans left per
+    type, and up to 10 examples (where and which type, never the value)."""
+    found: Counter = Counter()
+    examples: list[dict] = []
+    rows = 0
+    sql = "SELECT chat_id, message_id, text FROM clean_messages"
+    params = {}
+    if window is not None:
+        sql += " WHERE date >= :lo AND date < :hi"
+        params = {"lo": window[0], "hi": window[1]}
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(sa.text(sql), params)
+        for chat_id, message_id, text in result:
+            rows += 1
+            spans = find_pii(text, types=CHECKED_PII)
+            if spans:
+                found.update(sp.type for sp in spans)
+                if len(examples) < 10:
+                    examples.append({"chat_id": chat_id, "message_id": message_id,
+                                     "types": sorted({sp.type for sp in spans})})
+    return rows, found, examples

@@ -1,4 +1,4 @@
-"""The ``llm_calls`` table: one row per ``LLMClient.complete_json`` call (all its attempts).
+"""The ``llm_calls`` table, its recorder for ``LLMClient`` and usage totals: one row per ``LLMClient.complete_json`` call (all its attempts).
 
 No prompt or answer text is stored (prompts carry group messages); only their SHA-256 and size,
 which is enough to spot repeats and size-driven costs without keeping personal data.
@@ -6,14 +6,21 @@ which is enough to spot repeats and size-driven costs without keeping personal d
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Index, Integer, Numeric, String, Text, func
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telegram_intel.db.models import Base
+from telegram_intel.llm.accounting import LLMCallRecord
+
+log = logging.getLogger(__name__)
 
 
 class LLMCall(Base):
@@ -52,3 +59,49 @@ class LLMCall(Base):
     response_chars: Mapped[int | None] = mapped_column(Integer)
     # Caller's context, e.g. {"run_id": ..., "asset": "message_summaries", "partition": "2024-05-01"}.
     tags: Mapped[dict[str, Any] | None]
+
+
+class SqlCallRecorder:
+    """Inserts one ``llm_calls`` row per call in its own transaction.
+
+    A failure to record is logged and swallowed: the answer was paid for already, and losing
+    the asset's work because accounting failed would cost twice.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, call: LLMCallRecord) -> int | None:
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(sa.insert(LLMCall).values(**call.as_row()).returning(LLMCall.id)).scalar_one()
+        except Exception as error:  # noqa: BLE001 - see the class docstring
+            log.warning("could not record LLM call for prompt %r: %s", call.prompt_name, type(error).__name__)
+            return None
+
+
+def usage_summary(engine: Engine, *, since: datetime | None = None, tags: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Totals for asset metadata: calls, errors, tokens and cost, optionally since a time and
+    for calls whose tags contain ``tags`` (e.g. ``{"run_id": context.run_id}``)."""
+    query = sa.select(
+        sa.func.count(),
+        sa.func.count().filter(LLMCall.status != "ok"),
+        sa.func.coalesce(sa.func.sum(LLMCall.prompt_tokens), 0),
+        sa.func.coalesce(sa.func.sum(LLMCall.completion_tokens), 0),
+        sa.func.coalesce(sa.func.sum(LLMCall.cost_usd), 0),
+        sa.func.coalesce(sa.func.sum(LLMCall.attempts), 0),
+    )
+    if since is not None:
+        query = query.where(LLMCall.created_at >= since)
+    if tags:
+        query = query.where(LLMCall.tags.contains(dict(tags)))
+    with engine.connect() as conn:
+        calls, errors, prompt_tokens, completion_tokens, cost, attempts = conn.execute(query).one()
+    return {
+        "llm_calls": int(calls),
+        "llm_errors": int(errors),
+        "llm_attempts": int(attempts),
+        "llm_prompt_tokens": int(prompt_tokens),
+        "llm_completion_tokens": int(completion_tokens),
+        "llm_cost_usd": float(cost),
+    }

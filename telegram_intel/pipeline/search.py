@@ -27,7 +27,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from telegram_intel.lib.vector_store import model_literal
+from telegram_intel.db.vectors import model_literal
 
 __all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_users", "vector_sql", "explain_vector_query"]
 
@@ -248,7 +248,7 @@ def search(
     text_weight: float = 1.0,
     min_similarity: float | None = None,
 ) -> list[SearchHit]:
-    """Hybrid search; ``embedder`` (an :class:`~telegram_intel.lib.embedders.Embedder`) may be None for
+    """Hybrid search; ``embedder`` (an :class:`~telegram_intel.ml.embedders.Embedder`) may be None for
     full-text only. ``model`` is the ``message_embeddings.model`` key (default: ``embedder.name``).
     ``candidates``: how many rows each side contributes before fusion (default ``max(50, 5 × limit)``).
     ``min_similarity`` drops vector-only hits below that cosine similarity."""

@@ -14,8 +14,8 @@ from typing import Any
 
 from telethon import errors
 
-from telegram_intel.lib.telethon_map import display_name
-from telegram_intel.live.config import TelegramConfig
+from telegram_intel.sources.telethon.config import TelegramConfig
+from telegram_intel.sources.telethon.mapping import display_name
 
 MAX_ATTEMPTS = 3
 

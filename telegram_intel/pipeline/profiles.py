@@ -1,4 +1,5 @@
-"""Database side of user profiles (no Dagster): the per-user corpus, profile rows, overrides, opt-out purges.
+"""The work of user profiles (no Dagster): the per-user corpus, the analysis run (offline or LLM method), profile
+rows, overrides, opt-out purges.
 
 The web UI and the assets share these functions. Writes are single transactions; the AI columns of a profile
 and its ``manual_*`` columns are written by different functions, so an analysis can never touch a correction.
@@ -7,8 +8,9 @@ and its ``manual_*`` columns are written by different functions, so an analysis 
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,17 +19,28 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from telegram_intel.lib.profiles import CorpusMessage, ProfileGuess, normalize_label, select_corpus
+from telegram_intel.db.app_settings import get_settings
+from telegram_intel.lib.profiles import (
+    ANALYZED,
+    INSUFFICIENT_DATA,
+    CorpusMessage,
+    OfflineProfiler,
+    ProfileGuess,
+    _evidence_ids,
+    embed_cached,
+    insufficient,
+    normalize_label,
+    select_corpus,
+)
+from telegram_intel.llm.schemas import USER_JOB_PROFILE_SCHEMA
+
+log = logging.getLogger(__name__)
 
 AI_COLUMNS = ("status", "job_label", "sector", "confidence", "evidence_keywords", "evidence_message_ids",
               "alternatives", "method", "message_count", "corpus_last_message_at", "last_analyzed_at")
 
 #: Tables keyed by user that this domain writes (all purged for opted-out users).
 PROFILE_TABLES = ("telegram_user_ai_profiles", "user_message_corpus")
-
-
-def table_exists(conn: Connection, name: str) -> bool:
-    return bool(conn.execute(sa.text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar_one())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -156,8 +169,6 @@ def stored_vectors(engine: Engine, keys: Sequence[tuple[int, int]], model: str) 
     if not keys:
         return {}
     with engine.connect() as conn:
-        if not table_exists(conn, "message_embeddings"):
-            return {}
         rows = conn.execute(sa.text(
             "SELECT e.chat_id, e.message_id, e.embedding::text FROM message_embeddings e"
             " JOIN unnest(CAST(:chats AS bigint[]), CAST(:msgs AS bigint[])) AS k(chat_id, message_id)"
@@ -233,11 +244,9 @@ def refresh_graph_facets(engine: Engine, *, expertise_top: int = 8, interests_to
 
     Expertise: the user's most distinctive subjects (``discusses`` weight, tf-idf-like) mentioned in at least two
     of their messages; interests: the next subjects by weight. Empty lists when the graph has not been built."""
-    from telegram_intel.defs.graph.expertise import user_expertise
+    from telegram_intel.pipeline.expertise import user_expertise
 
     with engine.connect() as conn:
-        if not table_exists(conn, "graph_edges") or not table_exists(conn, "entities"):
-            return 0
         users = conn.execute(sa.text(
             "SELECT p.user_id FROM telegram_user_ai_profiles p JOIN telegram_users u ON u.user_id = p.user_id"
             " WHERE NOT u.is_ignored")).scalars().all()
@@ -331,3 +340,239 @@ def effective_sector_counts(engine: Engine) -> list[tuple[str, int]]:
             " FROM telegram_user_ai_profiles p JOIN telegram_users u ON u.user_id = p.user_id AND NOT u.is_ignored"
             " WHERE COALESCE(CASE WHEN manual_override THEN manual_sector END, sector) IS NOT NULL"
             " GROUP BY 1 ORDER BY 2 DESC, 1"))]
+
+
+def profile_with_llm(
+    client,
+    messages: Sequence[CorpusMessage],
+    *,
+    min_messages: int = 5,
+    max_messages: int = 60,
+    max_chars: int = 8_000,
+) -> ProfileGuess:
+    """Seed 002 §4.2: the messages go to the ``user_job_profile`` prompt, the JSON answer is validated against
+    ``USER_JOB_PROFILE_SCHEMA`` by the client. ``"unknown"`` answers become an analyzed profile without a label.
+    Requires an API key or a local OpenAI-compatible server (the client's configuration)."""
+    n = len(messages)
+    if n < max(1, min_messages):
+        return insufficient("llm", n)
+    texts, used = [], 0
+    for m in messages[:max_messages]:
+        t = " ".join(m.text.split())
+        if used + len(t) > max_chars and texts:
+            break
+        texts.append(t)
+        used += len(t)
+    result = client.complete_json(
+        "user_job_profile",
+        {"messages": json.dumps(texts, ensure_ascii=False), "message_count": len(texts)},
+        USER_JOB_PROFILE_SCHEMA,
+    )
+    data = result.data
+    job = normalize_label(data.get("job_label"))
+    sector = normalize_label(data.get("sector"))
+    job = None if job and job.lower() == "unknown" else job
+    sector = None if sector and sector.lower() == "unknown" else sector
+    if sector:
+        sector = sector.lower()
+    keywords = [normalize_label(k, max_len=80) for k in data.get("evidence_keywords", [])]
+    keywords = [k for k in keywords if k][:10]
+    return ProfileGuess(
+        status=ANALYZED, method=result.method, message_count=n, job_label=job, sector=sector,
+        confidence=int(data.get("confidence", 0)) if job or sector else 0,
+        evidence_keywords=keywords, evidence_message_ids=_evidence_ids(messages, keywords),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evaluation
+
+
+# -- the work of the user_message_corpus and user_profiles assets ------------------------------------------------
+
+CORPUS_SIZE_BUCKETS = (("0", 0, 0), ("1-4", 1, 4), ("5-19", 5, 19), ("20-49", 20, 49), ("50-99", 50, 99),
+                       ("100+", 100, 10**9))
+
+
+def opted_out_rows(engine: Engine, table: str) -> int:
+    """Rows of ``table`` (``user_message_corpus`` or ``telegram_user_ai_profiles``) that belong to opted-out users."""
+    assert table in ("user_message_corpus", "telegram_user_ai_profiles")
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            f"SELECT count(*) FROM {table} c JOIN telegram_users u ON u.user_id = c.user_id AND u.is_ignored"
+        )).scalar_one()
+
+
+@dataclass
+class CorpusRun:
+    stats: Any
+    leaked: int
+    size_histogram: list[tuple[str, int]]
+
+
+def build_user_corpus(engine: Engine, *, limit: int, days_back: int | None, min_length: int, anchor: str,
+                      include_owner: bool) -> CorpusRun:
+    """Refresh ``user_message_corpus``; its statistics, the opted-out rows left (0 unless something leaks) and
+    users per corpus size."""
+    stats = refresh_corpus(engine, limit=limit, days_back=days_back, min_length=min_length, anchor=anchor,
+                           include_owner=include_owner)
+    sizes = list(stats.per_user.values())
+    hist = [(label, sum(1 for n in sizes if lo <= n <= hi)) for label, lo, hi in CORPUS_SIZE_BUCKETS]
+    return CorpusRun(stats, opted_out_rows(engine, "user_message_corpus"), hist)
+
+
+def day_start(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def plan_analyses(
+    summary: dict[int, tuple[int, datetime | None]],
+    states: dict[int, ProfileState],
+    *,
+    now: datetime,
+    min_messages: int,
+    force: bool = False,
+) -> list[int]:
+    """Users to analyze now, in priority order: never analyzed, then those whose verdict may change (new
+    messages since the last analysis, or enough messages now after "insufficient data"), oldest analysis first.
+    Nobody is analyzed twice on one UTC day unless ``force``."""
+    today = day_start(now)
+    due: list[tuple[tuple, int]] = []
+    for uid, (n, last_msg) in summary.items():
+        st = states.get(uid)
+        if st is None or st.status is None:
+            due.append(((0, 0.0), uid))
+            continue
+        # once a day: an analysis costs (an LLM call); an "insufficient data" verdict is free to revisit
+        if (not force and st.status == ANALYZED and st.last_analyzed_at is not None
+                and st.last_analyzed_at >= today):
+            continue
+        newer = last_msg is not None and (st.corpus_last_message_at is None or last_msg > st.corpus_last_message_at)
+        now_enough = st.status == INSUFFICIENT_DATA and n >= min_messages
+        if force or newer or now_enough:
+            age = st.last_analyzed_at.timestamp() if st.last_analyzed_at else 0.0
+            due.append(((1, age), uid))
+    return [uid for _, uid in sorted(due)]
+
+
+@dataclass
+class ProfilesRun:
+    """What one ``user_profiles`` run did (the asset turns it into metadata)."""
+
+    method: str
+    counts: Counter
+    up_to_date: int
+    purged: int
+    facets: int
+    totals: dict[str, int]
+    leaked: int
+    settings: dict[str, int]
+    sectors: list[tuple[str, int]]
+
+
+def _offline_guesses(engine: Engine, profiler: OfflineProfiler, corpora: dict[int, list[CorpusMessage]],
+                     users: list[int], min_messages: int, counts: Counter) -> dict[int, ProfileGuess]:
+    """The offline method, reusing the vectors ``message_embeddings`` stored for the same model."""
+    keys = [m.key for uid in users for m in corpora.get(uid, [])]
+    vectors = stored_vectors(engine, keys, profiler.embedder.name)
+    counts["vectors_reused"] = len(vectors)
+    missing = [m.text for uid in users for m in corpora.get(uid, []) if m.key not in vectors]
+    counts["vectors_computed"] = len(set(missing))
+    if missing:
+        embed_cached(profiler.embedder, missing)
+    guesses = {}
+    for uid in users:
+        msgs = corpora.get(uid, [])
+        vecs = None
+        if msgs:
+            it = iter(embed_cached(profiler.embedder, [m.text for m in msgs if m.key not in vectors]))
+            vecs = np.stack([vectors[m.key] if m.key in vectors else next(it) for m in msgs])
+        guesses[uid] = profiler.profile(msgs, min_messages=min_messages, vectors=vecs)
+    return guesses
+
+
+def _llm_guesses(client: Any, profiler: Callable[[], OfflineProfiler], corpora: dict[int, list[CorpusMessage]],
+                 users: list[int], min_messages: int, max_failures: int, counts: Counter) -> dict[int, ProfileGuess]:
+    """The LLM method; after ``max_failures`` consecutive failures the rest of the run uses the offline one."""
+    guesses, failures = {}, 0
+    for uid in users:
+        msgs = corpora.get(uid, [])
+        if failures < max_failures:
+            try:
+                guesses[uid] = profile_with_llm(client, msgs, min_messages=min_messages)
+                failures = 0
+                continue
+            except Exception as exc:  # noqa: BLE001 - any LLM failure falls back to the offline method
+                failures += 1
+                counts["llm_failures"] += 1
+                log.warning("LLM profile of user %s failed (%s); using the offline method", uid, type(exc).__name__)
+        guesses[uid] = profiler().profile(msgs, min_messages=min_messages)
+    return guesses
+
+
+def run_user_profiles(engine: Engine, *, method: str, embedder: Callable[[], Any], llm_client: Callable[[], Any],
+                      force: bool = False, llm_max_failures: int = 3,
+                      now: datetime | None = None) -> ProfilesRun:
+    """Analyze the users that are due (see ``plan_analyses``) within the daily maximum, write their guesses (manual
+    corrections untouched), refresh the knowledge-graph facets and purge opted-out users' rows.
+
+    ``method`` is ``offline`` or ``llm``; ``embedder`` and ``llm_client`` are called only when needed."""
+    settings = get_settings(engine)
+    min_messages, daily_max = int(settings["profile_min_messages"]), int(settings["profile_daily_max"])
+    now = now or datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        purged = purge_ignored(conn)
+    summary, states = corpus_summary(engine), profile_states(engine)
+    queue = plan_analyses(summary, states, now=now, min_messages=min_messages, force=force)
+    budget = max(0, daily_max - analyses_on(engine, day_start(now)))
+
+    counts: Counter = Counter()
+    to_analyze, thin = [], []
+    for uid in queue:
+        if summary[uid][0] < min_messages:
+            thin.append(uid)  # "insufficient data" costs nothing and does not count against the daily maximum
+        elif len(to_analyze) < budget:
+            to_analyze.append(uid)
+        else:
+            counts["skipped_daily_max"] += 1
+    corpora = load_corpora(engine, to_analyze + thin)
+    guesses = {uid: insufficient(f"rule:min_messages={min_messages}", summary[uid][0]) for uid in thin}
+    profiler: list[OfflineProfiler] = []
+
+    def offline() -> OfflineProfiler:
+        if not profiler:
+            profiler.append(OfflineProfiler(embedder()))
+        return profiler[0]
+
+    if to_analyze and method == "llm":
+        guesses |= _llm_guesses(llm_client(), offline, corpora, to_analyze, min_messages, llm_max_failures, counts)
+    elif to_analyze:
+        guesses |= _offline_guesses(engine, offline(), corpora, to_analyze, min_messages, counts)
+
+    with engine.begin() as conn:
+        for uid, guess in guesses.items():
+            write_guess(conn, uid, guess, corpus_last=summary[uid][1], now=now)
+            counts[guess.status] += 1
+            counts["method:" + guess.method.split("@")[0]] += 1
+    facets = refresh_graph_facets(engine)
+    return ProfilesRun(
+        method=method, counts=counts, up_to_date=len(summary) - len(queue), purged=sum(purged.values()),
+        facets=facets, totals=profile_totals(engine), leaked=opted_out_rows(engine, "telegram_user_ai_profiles"),
+        settings={"min_messages": min_messages, "daily_max": daily_max,
+                  "analyses_left_today": max(0, budget - len(to_analyze))},
+        sectors=effective_sector_counts(engine))
+
+
+def profile_totals(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            """
+            SELECT count(*), count(*) FILTER (WHERE p.status = 'analyzed'),
+                   count(*) FILTER (WHERE p.status = 'insufficient_data'), count(*) FILTER (WHERE p.manual_override),
+                   (SELECT count(*) FROM telegram_users u2 WHERE NOT u2.is_ignored AND NOT u2.is_owner
+                      AND NOT EXISTS (SELECT 1 FROM telegram_user_ai_profiles p2 WHERE p2.user_id = u2.user_id))
+            FROM telegram_user_ai_profiles p
+            """)).one()
+    keys = ("profiles_total", "profiles_analyzed", "profiles_insufficient_data", "manual_overrides",
+            "users_not_analyzed_yet")
+    return {k: int(v) for k, v in zip(keys, row)}

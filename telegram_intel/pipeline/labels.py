@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,17 @@ from sqlalchemy.engine import Connection, Engine
 from telegram_intel.db.enrichment_models import IntentLabel, MessageSummary
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
-from telegram_intel.llm import INTENT_SCHEMA, MESSAGE_SUMMARY_SCHEMA, LLMClient, LLMError, load_prompt
+from telegram_intel.lib.intents import INTENTS
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.lib.report import CheckOutcome, Report
+from telegram_intel.lib.summaries import MAX_KEYWORDS, MIN_KEYWORDS, available_keywords
+from telegram_intel.llm import (
+    INTENT_SCHEMA,
+    MESSAGE_SUMMARY_SCHEMA,
+    LLMClient,
+    LLMError,
+    load_prompt,
+)
 
 log = logging.getLogger(__name__)
 
@@ -417,3 +427,182 @@ def process(
         if progress is not None:
             progress(stats)
     return stats
+
+
+# -- checks of a partition's rows ------------------------------------------------------------------
+
+CONFIDENCE_TOLERANCE = 0.01
+_WINDOW = "date >= :start AND date < :end"
+
+
+def intent_checks(conn: Connection, start: datetime, end: datetime) -> dict[str, CheckOutcome]:
+    """The intent_labels checks over the rows of ``[start, end)``."""
+    params = {"start": start, "end": end, "labels": list(INTENTS)}
+    row = conn.execute(sa.text(f"""
+        SELECT count(*) AS rows,
+               count(*) FILTER (WHERE NOT (label = ANY(:labels))) AS bad_label,
+               count(*) FILTER (WHERE k.n <> 6 OR k.known <> 6) AS bad_keys,
+               count(*) FILTER (WHERE confidence < 0 OR confidence > 1
+                                OR abs(confidence - coalesce((confidences ->> label)::float8, -1)) > 1e-6)
+                 AS bad_confidence,
+               count(*) FILTER (WHERE abs(k.total - 1) > {CONFIDENCE_TOLERANCE}) AS bad_sum,
+               max(abs(k.total - 1)) AS max_sum_error
+        FROM intent_labels l
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n, count(*) FILTER (WHERE key = ANY(:labels)) AS known,
+                   coalesce(sum(value::float8), 0) AS total
+            FROM jsonb_each_text(l.confidences)
+        ) k
+        WHERE {_WINDOW}
+    """), params).mappings().one()
+    invalid = row["bad_label"] + row["bad_keys"] + row["bad_confidence"]
+    return {
+        "intent_labels_valid": CheckOutcome(
+            invalid == 0, {"rows": row["rows"], "invalid_label": row["bad_label"], "invalid_keys": row["bad_keys"],
+                           "invalid_confidence": row["bad_confidence"]}),
+        "intent_confidences_sum_to_one": CheckOutcome(
+            row["bad_sum"] == 0, {"rows": row["rows"], "rows_off_by_more_than_tolerance": row["bad_sum"],
+                                  "max_abs_error": float(row["max_sum_error"] or 0.0),
+                                  "tolerance": CONFIDENCE_TOLERANCE}),
+    }
+
+
+def summary_checks(conn: Connection, start: datetime, end: datetime) -> dict[str, CheckOutcome]:
+    """The message_summaries checks over the rows of ``[start, end)``."""
+    params = {"start": start, "end": end}
+    counts = conn.execute(sa.text(f"""
+        SELECT count(*) AS rows,
+               count(*) FILTER (WHERE btrim(summary) = '') AS empty,
+               count(*) FILTER (WHERE jsonb_array_length(keywords) > {MAX_KEYWORDS}) AS too_many
+        FROM message_summaries WHERE {_WINDOW}
+    """), params).mappings().one()
+    # Rows with few keywords are fine only when the texts have no more to give: recompute for those few rows.
+    short = conn.execute(sa.text(f"""
+        SELECT s.chat_id, s.message_id, s.method, jsonb_array_length(s.keywords) AS n, m.text, m.lang, p.text
+        FROM message_summaries s
+        JOIN clean_messages m ON m.chat_id = s.chat_id AND m.message_id = s.message_id
+        LEFT JOIN clean_messages p ON p.chat_id = m.chat_id AND p.message_id = m.reply_to_message_id
+        WHERE s.date >= :start AND s.date < :end
+          AND jsonb_array_length(s.keywords) < {MIN_KEYWORDS}
+    """), params).all()
+    too_few = [
+        f"{chat_id}/{message_id} ({method}): {n}"
+        for chat_id, message_id, method, n, text, lang, context in short
+        if n < min(MIN_KEYWORDS, available_keywords(text, lang, context))
+    ]
+    return {
+        "message_summaries_not_empty": CheckOutcome(
+            counts["empty"] == 0, {"rows": counts["rows"], "empty": counts["empty"]}),
+        "message_summaries_keyword_count": CheckOutcome(
+            counts["too_many"] == 0 and not too_few,
+            {"rows": counts["rows"], "more_than_max": counts["too_many"],
+             "fewer_than_min_with_more_available": len(too_few),
+             "fewer_than_min_short_texts": len(short) - len(too_few), "examples": too_few[:10]},
+            warn_only=True),
+    }
+
+
+# -- the assets' runs ---------------------------------------------------------------------------------------------
+
+def run_values(stats: RunStats, *, mode: str, requested: str, in_window: int, start: datetime, end: datetime,
+               llm_description: dict[str, Any], llm_usage: dict[str, Any] | None) -> Report:
+    """What every labels run reports: methods, counts, speed, the window, the LLM's description and usage."""
+    report = Report(values={
+        "method_requested": requested, "mode": mode, "method": stats.method, "messages_in_partition": in_window,
+        "processed": stats.written, "skipped_up_to_date": in_window - stats.selected, "llm_fallbacks": stats.fallbacks,
+        "duration_s": round(stats.seconds, 3),
+        "messages_per_second": round(stats.written / stats.seconds, 1) if stats.seconds > 0 else 0.0,
+        "window": f"[{start.isoformat()}, {end.isoformat()})",
+        **{k: v for k, v in llm_description.items() if v is not None},
+    }, json={"methods_written": dict(stats.methods)})
+    if mode == "llm":
+        report.values.update({"llm_answers": stats.llm_ok, "llm_failed_messages": stats.llm_failed,
+                              "llm_skipped_after_breaker": stats.llm_skipped, **(llm_usage or {})})
+        report.json["llm_failure_kinds"] = dict(stats.failure_kinds)
+    return report
+
+
+@dataclass
+class PartitionRun:
+    """One labels run over ``[start, end)``: the method to write, and how it was chosen."""
+
+    start: datetime
+    end: datetime
+    method: str
+    mode: str
+    requested: str
+    label: str
+
+
+def label_intents(engine: Engine, run: PartitionRun, plan: LLMPlan, *, batch_size: int,
+                  llm_description: dict[str, Any], llm_usage: Callable[[], dict[str, Any]],
+                  progress: Callable[[RunStats], None] | None = None) -> Report:
+    """Label the partition's pending messages (``intent_labels``); report counts, the label distribution and the
+    checks."""
+    with engine.begin() as conn:
+        stamp = read_timestamp(conn)
+        tasks = select_pending(conn, "intent_labels", run.method, run.start, run.end)
+        in_window = count_in_window(conn, run.start, run.end)
+    log.info("%s of %s messages to label with %s", len(tasks), in_window, run.method)
+    stats = process(engine, "intents", tasks, stamp, target_method=run.method, plan=plan, batch_size=batch_size,
+                    progress=progress)
+    methods = [run.method, fallback_method(intents_lib.METHOD)]
+    with engine.connect() as conn:
+        dist = conn.execute(sa.text(
+            "SELECT label, count(*), avg(confidence) FROM intent_labels "
+            "WHERE date >= :start AND date < :end AND method = ANY(:methods) GROUP BY label"
+        ), {"start": run.start, "end": run.end, "methods": methods}).all()
+        checks = intent_checks(conn, run.start, run.end)
+    counts = {label: 0 for label in intents_lib.INTENTS}
+    conf_sum = 0.0
+    for label, n, avg in dist:
+        counts[label] = counts.get(label, 0) + n
+        conf_sum += float(avg) * n
+    total = sum(counts.values())
+    report = run_values(stats, mode=run.mode, requested=run.requested, in_window=in_window, start=run.start,
+                        end=run.end, llm_description=llm_description,
+                        llm_usage=llm_usage() if run.mode == "llm" else None)
+    report.values.update({"mean_confidence": round(conf_sum / total, 4) if total else 0.0,
+                          "mean_confidence_processed": stats.mean_confidence or 0.0})
+    report.json.update({"label_counts": counts, "label_counts_processed": dict(stats.labels)})
+    report.markdown["label_chart"] = bar_chart_markdown(list(counts), list(counts.values()),
+                                                        title=f"Intents in {run.label} ({run.method})")
+    report.checks = checks
+    return report
+
+
+def summarize_messages(engine: Engine, run: PartitionRun, plan: LLMPlan, *, batch_size: int, df_window_days: int,
+                       llm_description: dict[str, Any], llm_usage: Callable[[], dict[str, Any]],
+                       progress: Callable[[RunStats], None] | None = None) -> Report:
+    """Summarize the partition's pending messages (``message_summaries``, and the preferred summary into
+    ``telegram_messages.ai_*``); report counts, top keywords and the checks."""
+    with engine.begin() as conn:
+        stamp = read_timestamp(conn)
+        tasks = select_pending(conn, "message_summaries", run.method, run.start, run.end)
+        in_window = count_in_window(conn, run.start, run.end)
+        df = document_frequencies(conn, run.start - timedelta(days=df_window_days), run.end) if tasks else None
+    log.info("%s of %s messages to summarize with %s", len(tasks), in_window, run.method)
+    stats = process(engine, "summaries", tasks, stamp, target_method=run.method, plan=plan, batch_size=batch_size,
+                    df=df, progress=progress)
+    params = {"start": run.start, "end": run.end, "methods": [run.method, fallback_method(summaries_lib.METHOD)]}
+    with engine.begin() as conn:
+        cleared = clear_stale_ai_columns(conn, run.start, run.end)
+        top = conn.execute(sa.text(
+            "SELECT lower(k) AS keyword, count(*) AS n FROM message_summaries s, jsonb_array_elements_text(s.keywords) k "
+            "WHERE s.date >= :start AND s.date < :end AND s.method = ANY(:methods) "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"), params).all()
+        shape = conn.execute(sa.text(
+            "SELECT count(*), avg(length(summary)), avg(jsonb_array_length(keywords)) FROM message_summaries "
+            "WHERE date >= :start AND date < :end AND method = ANY(:methods)"), params).one()
+        checks = summary_checks(conn, run.start, run.end)
+    report = run_values(stats, mode=run.mode, requested=run.requested, in_window=in_window, start=run.start,
+                        end=run.end, llm_description=llm_description,
+                        llm_usage=llm_usage() if run.mode == "llm" else None)
+    report.values.update({"summaries_in_partition": shape[0], "mean_summary_chars": round(float(shape[1] or 0), 1),
+                          "mean_keywords": round(float(shape[2] or 0), 2), "idf_documents": df.n_docs if df else 0,
+                          "ui_columns_cleared": cleared})
+    report.markdown["top_keywords"] = ("| keyword | messages |\n|---|---|\n" + "\n".join(
+        f"| {k} | {n} |" for k, n in top) if top else "no keywords")
+    report.json["top_keywords_json"] = {k: n for k, n in top}
+    report.checks = checks
+    return report

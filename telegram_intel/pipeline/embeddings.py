@@ -10,8 +10,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from telegram_intel.lib.embedders import Embedder
-from telegram_intel.lib.vector_store import ensure_hnsw_index, hnsw_index_name, write_embeddings
+from telegram_intel.db.vectors import (
+    ensure_hnsw_index,
+    hnsw_index_exists,
+    hnsw_index_name,
+    write_embeddings,
+)
+from telegram_intel.lib.report import CheckOutcome, Report
+from telegram_intel.ml.embedders import Embedder
 
 __all__ = ["EmbedStats", "embed_range"]
 
@@ -118,3 +124,41 @@ def embed_range(
                 log(f"built HNSW index {stats.index_name} in {stats.index_seconds:.1f}s")
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def embeddings_report(engine: Engine, emb: Embedder, stats: EmbedStats) -> Report:
+    """What an ``embed_range`` run did, with the stored totals per model."""
+    with engine.connect() as conn:
+        total = conn.execute(sa.text("SELECT count(*) FROM message_embeddings WHERE model = :m"),
+                             {"m": emb.name}).scalar()
+        models = conn.execute(sa.text("SELECT model, count(*) FROM message_embeddings GROUP BY 1 ORDER BY 1")).all()
+    return Report(values={
+        "model": emb.name, "dims": emb.dims, "rows_in_window": stats.rows_in_window, "rows_embedded": stats.embedded,
+        "rows_up_to_date": stats.up_to_date, "rows_removed_orphans": stats.removed_orphans,
+        "rows_for_model_total": int(total or 0), "throughput_sent_per_s": round(stats.sentences_per_second, 1),
+        "embed_seconds": round(stats.embed_seconds, 3), "write_seconds": round(stats.write_seconds, 3),
+        "hnsw_index": stats.index_name, "hnsw_index_built_now": stats.index_created,
+        "hnsw_build_seconds": round(stats.index_seconds, 3), "duration_s": round(stats.seconds, 3),
+    }, json={"vectors_by_model": {m: n for m, n in models}})
+
+
+def embeddings_check(engine: Engine, emb: Embedder, lo: datetime, hi: datetime) -> CheckOutcome:
+    """Every non-empty clean message of ``[lo, hi)`` has a vector of ``emb``; vectors have its dimension and unit
+    length; its HNSW index exists once it has vectors."""
+    params = {"m": emb.name, "lo": lo, "hi": hi, "d": emb.dims}
+    with engine.connect() as conn:
+        missing = conn.execute(sa.text(
+            "SELECT count(*) FROM clean_messages c WHERE c.date >= :lo AND c.date < :hi AND c.text <> '' "
+            "AND NOT EXISTS (SELECT 1 FROM message_embeddings e WHERE e.chat_id = c.chat_id "
+            "AND e.message_id = c.message_id AND e.model = :m)"
+        ), params).scalar_one()
+        wrong_dims, not_unit, rows = conn.execute(sa.text(
+            "SELECT count(*) FILTER (WHERE dims <> :d OR vector_dims(embedding) <> :d), "
+            "count(*) FILTER (WHERE abs(vector_norm(embedding) - 1) > 1e-3), count(*) "
+            "FROM message_embeddings WHERE model = :m AND date >= :lo AND date < :hi"
+        ), params).one()
+        has_index = hnsw_index_exists(conn, emb.name)
+    return CheckOutcome(
+        missing == 0 and wrong_dims == 0 and not_unit == 0 and (has_index or rows == 0),
+        {"model": emb.name, "rows": rows, "clean_rows_without_vector": missing, "wrong_dims": wrong_dims,
+         "not_unit_length": not_unit, "hnsw_index_exists": bool(has_index)})

@@ -6,13 +6,31 @@ partitions backfilled in parallel runs and a graph rebuild never interleave thei
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+
+from telegram_intel.lib.entities import (
+    ENTITY_KINDS,
+    EXTRACTOR_VERSION,
+    EntityExtractor,
+    EntityHit,
+    entity_key,
+)
+from telegram_intel.lib.plots.graph import graph_picture_markdown, markdown_table
+from telegram_intel.lib.report import CheckOutcome, Report
+from telegram_intel.llm.schemas import ENTITY_EXTRACTION_SCHEMA
+
+log = logging.getLogger(__name__)
+OFFLINE_METHOD = f"offline:rules@{EXTRACTOR_VERSION}"
+ENTITY_EXTRACTION_PROMPT = "entity_extraction"
 
 GRAPH_LOCK = 7244516702  # pg_advisory_xact_lock key of the graph tables' writers
 
@@ -611,3 +629,198 @@ def picture_data(conn: Connection, *, max_users: int = 10, max_nodes: int = 36, 
             if node_list[i]["kind"] == "user":
                 node_list[i]["size"] += w
     return node_list, edges
+
+
+def _days(lo: datetime, hi: datetime):
+    day = lo
+    while day < hi:
+        nxt = min(day + timedelta(days=1), hi)
+        yield day, nxt
+        day = nxt
+
+
+def _llm_hits(client, text: str, lang: str | None, extractor: EntityExtractor, sender_id: int | None):
+    """Entities the LLM names, keyed like the offline ones; people only when they resolve to a known user."""
+    result = client.complete_json(ENTITY_EXTRACTION_PROMPT, {"message": text, "lang": lang or ""},
+                                  ENTITY_EXTRACTION_SCHEMA)
+    hits: list[EntityHit] = []
+    for item in result.data["entities"]:
+        kind, name = item["kind"], " ".join(item["name"].split())
+        if kind == "person":
+            uid = extractor.resolve_pseudonym(name.strip())
+            if uid is None:
+                uid = extractor.usernames.get(name.lstrip("@").lower()) if name.startswith("@") else None
+            if uid is not None:
+                if uid != sender_id:
+                    hits.append(extractor.user_hit(uid, "llm"))
+                continue
+            if extractor.is_pseudonym(name.strip()) or name.startswith("@"):
+                continue  # an unresolvable pseudonym may be an opted-out user
+        key = entity_key(kind, name, lang)
+        if key:
+            hits.append(EntityHit(kind, key, name, "llm"))
+    return result.method, hits
+
+
+def extract_entities(engine: Engine, lo: datetime, hi: datetime, *, max_topics: int = 12, llm_client: Any = None,
+                     llm_max_messages: int = 200, write_batch_rows: int = 50_000) -> Report:
+    """Mentions of people, topics, organizations and projects in the clean messages of ``[lo, hi)`` by the offline
+    rules (and ``llm_client``, when given, for up to ``llm_max_messages`` messages), written day window by day
+    window; the report holds counts, the top entities and the opted-out check."""
+    client = llm_client
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        people = load_people(conn)
+    extractor = EntityExtractor(usernames=people.usernames, pseudonyms=people.pseudonyms,
+                                user_labels=people.labels, max_topics=max_topics)
+
+    llm_budget = llm_max_messages
+    llm_method = None
+    llm_failures = 0
+
+    messages = 0
+    by_kind: Counter[str] = Counter()
+    by_method: Counter[str] = Counter()
+    top: Counter[tuple[str, str]] = Counter()
+    shown: dict[tuple[str, str], str] = {}
+    totals = MentionWrite()
+    names: dict[tuple[str, str], tuple[str, int | None]] = {}
+    rows: list[tuple] = []
+    llm_done: set[tuple[int, int]] = set()
+
+    def flush(win_lo: datetime, win_hi: datetime) -> None:
+        # One transaction per window of whole days: the rows of those days become exactly `rows`.
+        scopes = [MethodScope("offline:%")]
+        if client is not None:
+            scopes.append(MethodScope(f"llm:{client.model}:{ENTITY_EXTRACTION_PROMPT}@%",
+                                            frozenset(llm_done)))
+        written = write_mentions(
+            engine, win_lo, win_hi, [(k, key, n, uid) for (k, key), (n, uid) in sorted(names.items())], rows, scopes
+        )
+        totals.inserted += written.inserted
+        totals.updated += written.updated
+        totals.deleted += written.deleted
+        totals.entities_new += written.entities_new
+        names.clear()
+        rows.clear()
+        llm_done.clear()
+
+    window_lo = lo
+    for day_lo, day_hi in _days(lo, hi):
+        with engine.connect() as conn:
+            for msg in iter_partition_messages(conn, day_lo, day_hi):
+                messages += 1
+                mentioned = mentioned_user_ids(msg.mention_entities, people)
+                found = [(h.method, h) for h in extractor.extract(
+                    msg.text, lang=msg.lang, sender_id=msg.sender_id, reply_to_user_id=msg.reply_to_user_id,
+                    mentioned_user_ids=mentioned)]
+                if client is not None and llm_budget > 0:
+                    llm_budget -= 1
+                    try:
+                        method, hits = _llm_hits(client, msg.text, msg.lang, extractor, msg.sender_id)
+                        llm_method = method
+                        found += [(method, h) for h in hits]
+                        llm_done.add((msg.chat_id, msg.message_id))
+                    except Exception as exc:  # one bad answer must not lose the partition's offline rows
+                        llm_failures += 1
+                        log.warning("LLM entity extraction failed for %s/%s: %s", msg.chat_id, msg.message_id, type(exc).__name__)
+                seen: set[tuple[str, str, str]] = set()
+                for method, h in found:
+                    if (h.kind, h.key, method) in seen:
+                        continue
+                    seen.add((h.kind, h.key, method))
+                    prev = names.get((h.kind, h.key))
+                    if prev is None or (h.user_id is None and h.name < prev[0]):
+                        names[(h.kind, h.key)] = (h.name, h.user_id)
+                    rows.append((msg.chat_id, msg.message_id, h.kind, h.key, method, msg.date, msg.sender_id))
+                    by_kind[h.kind] += 1
+                    by_method[method] += 1
+                    top[(h.kind, h.key)] += 1
+                    if (h.kind, h.key) not in shown or h.name < shown[(h.kind, h.key)]:
+                        shown[(h.kind, h.key)] = h.name
+        if len(rows) >= write_batch_rows:
+            flush(window_lo, day_hi)
+            window_lo = day_hi
+    if window_lo < hi:
+        flush(window_lo, hi)
+    duration = time.perf_counter() - started
+
+    with engine.connect() as conn:
+        leaked = conn.execute(sa.text(
+            """
+            SELECT count(*) FROM entity_mentions m
+            LEFT JOIN entities e ON e.id = m.entity_id
+            JOIN telegram_users u ON u.user_id = m.sender_id OR u.user_id = e.user_id
+            WHERE m.date >= :lo AND m.date < :hi AND u.is_ignored
+            """
+        ), {"lo": lo, "hi": hi}).scalar_one()
+        stored = conn.execute(sa.text("SELECT count(*) FROM entity_mentions WHERE date >= :lo AND date < :hi"),
+                              {"lo": lo, "hi": hi}).scalar_one()
+
+    top_rows = [(kind, shown[(kind, key)], n) for (kind, key), n in top.most_common(15)]
+    log.info("%s messages, %s mentions in %.1fs", messages, sum(by_kind.values()), duration)
+    return Report(
+        values={
+            "method": OFFLINE_METHOD + (f" + {llm_method}" if llm_method else ""), "llm_failures": llm_failures,
+            "messages": messages, "mentions": sum(by_kind.values()), "mentions_stored": stored,
+            "rows_inserted": totals.inserted, "rows_updated": totals.updated, "rows_deleted": totals.deleted,
+            "entities_new": totals.entities_new,
+            "messages_per_second": round(messages / duration) if duration > 0 else 0,
+        },
+        json={"mentions_by_kind": dict(sorted(by_kind.items())), "mentions_by_method": dict(sorted(by_method.items()))},
+        markdown={"top_entities": markdown_table(["kind", "name", "mentions"], top_rows)},
+        checks={"entities_no_opted_out_users": CheckOutcome(leaked == 0, {"rows_with_opted_out_users": leaked})},
+    )
+
+
+def build_knowledge_graph(engine: Engine, *, min_user_topic: int = 1, min_support: int = 2, min_pair: int = 1,
+                          thread_top: int = 15, top_per_kind: int = 10, picture_users: int = 10,
+                          picture_nodes: int = 36) -> Report:
+    """Rebuild ``graph_edges`` from every mention (see ``rebuild_graph``); the report holds edge and entity counts,
+    the top entities per kind, a picture of the most connected part, and the opted-out and dangling-edge checks."""
+    built = rebuild_graph(
+        engine,
+        min_user_topic=min_user_topic,
+        min_support=min_support,
+        min_pair=min_pair,
+        thread_top=thread_top,
+    )
+    with engine.connect() as conn:
+        tops = top_entities(conn, top_per_kind)
+        nodes, edges = picture_data(conn, max_users=picture_users, max_nodes=picture_nodes)
+        n_entities = dict(conn.execute(sa.text("SELECT kind, count(*) FROM entities GROUP BY kind")).all())
+        leaked = conn.execute(sa.text(
+            """
+            SELECT (SELECT count(*) FROM graph_edges g JOIN telegram_users u
+                      ON u.is_ignored AND ((g.src_kind = 'user' AND g.src_id = u.user_id)
+                                           OR (g.dst_kind = 'user' AND g.dst_id = u.user_id)))
+                 + (SELECT count(*) FROM entities e JOIN telegram_users u ON u.user_id = e.user_id AND u.is_ignored)
+                 + (SELECT count(*) FROM entity_mentions m JOIN telegram_users u
+                      ON u.user_id = m.sender_id AND u.is_ignored)
+            """
+        )).scalar_one()
+        dangling = conn.execute(sa.text(
+            """
+            SELECT count(*) FROM graph_edges g WHERE
+              (g.src_kind <> 'user' AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = g.src_id
+                                                    AND e.kind = g.src_kind))
+              OR (g.dst_kind <> 'user' AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = g.dst_id
+                                                       AND e.kind = g.dst_kind))
+            """
+        )).scalar_one()
+    picture = graph_picture_markdown(nodes, edges, title="Knowledge graph: most connected users and entities")
+    relation_rows = [(rel, built.edges_by_relation.get(rel, 0)) for rel in RELATIONS]
+    return Report(
+        values={
+            "edges_total": sum(built.edges_by_relation.values()), **{f"edges_{rel}": n for rel, n in relation_rows},
+            "edges_inserted": built.edges_inserted, "edges_updated": built.edges_updated,
+            "edges_deleted": built.edges_deleted, "entities_pruned": built.entities_pruned,
+            "opted_out_rows_purged": built.mentions_purged + built.entities_purged,
+            "picture_nodes": len(nodes), "picture_edges": len(edges),
+        },
+        json={"entities_by_kind": {k: n_entities.get(k, 0) for k in ENTITY_KINDS}},
+        markdown={"edges_by_relation": markdown_table(["relation", "edges"], relation_rows),
+                  "top_entities": markdown_table(["kind", "name", "messages", "users"], tops), "graph": picture},
+        checks={"knowledge_graph_no_opted_out_users": CheckOutcome(leaked == 0, {"rows_with_opted_out_users": leaked}),
+                "knowledge_graph_edges_resolve": CheckOutcome(dangling == 0, {"dangling_edges": dangling})},
+    )

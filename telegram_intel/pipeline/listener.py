@@ -17,9 +17,14 @@ from typing import Any
 from telethon import events
 from telethon.tl import functions
 
+from telegram_intel.db import sync_state as state
 from telegram_intel.lib.records import CHANNEL_ID_OFFSET
-from telegram_intel.live import state
-from telegram_intel.live.source import TelegramNotAuthorized, TelegramRetryLater, TelethonSource, log
+from telegram_intel.sources.telethon.source import (
+    TelegramNotAuthorized,
+    TelegramRetryLater,
+    TelethonSource,
+    log,
+)
 
 
 @dataclass
@@ -177,7 +182,7 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 
 async def run_listener(config, engine, storage_dir, *, client: Any = None, status_interval: float = 60.0,
                        catch_up: bool = True) -> ListenerStats:
-    from telegram_intel.live.config import make_client
+    from telegram_intel.sources.telethon.config import make_client
 
     client = client or make_client(config)
     stop = asyncio.Event()

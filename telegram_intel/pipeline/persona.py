@@ -37,7 +37,7 @@ def similar_owner_replies(engine: Engine, embedder: Any | None, text: str, owner
     """Top-k past messages of the owner most similar to ``text``: pgvector nearest neighbours (the embedder's
     model in ``message_embeddings``) fused with full-text matches; full text only when ``embedder`` is None or
     the model has no vectors yet."""
-    from telegram_intel.lib.search import search
+    from telegram_intel.pipeline.search import search
 
     if not text.strip() or not owner_ids:
         return []
@@ -72,7 +72,7 @@ class PersonaReplier:
 
     def __init__(self, base_path: str, adapter_path: str | None = None, *, merged_path: str | None = None,
                  device: str = "cpu") -> None:
-        from telegram_intel.lib import lora
+        from telegram_intel.ml import lora
 
         if merged_path:
             self.tokenizer, self.model = lora.load_base(merged_path, device)
@@ -83,7 +83,7 @@ class PersonaReplier:
 
     def reply(self, messages: Sequence[dict[str, str]], *, max_new_tokens: int = 64, temperature: float = 0.7,
               seed: int = 0) -> str:
-        from telegram_intel.lib.lora import generate_reply
+        from telegram_intel.ml.lora import generate_reply
 
         return generate_reply(self.model, self.tokenizer, messages, max_new_tokens=max_new_tokens,
                               temperature=temperature, seed=seed)

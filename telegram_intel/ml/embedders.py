@@ -7,7 +7,7 @@
 * :class:`SentenceTransformerEmbedder` — any sentence-transformers model by hub name or local path, on torch, or
   on ONNX Runtime / OpenVINO: the model's transformer is exported to ONNX once (next to a local model folder, or
   in a cache folder), optionally int8 (ONNX Runtime dynamic quantization), and the model's own tokenizer and
-  pooling run around it (:mod:`telegram_intel.lib.onnx_export`; no optimum, whose releases need an older
+  pooling run around it (:mod:`telegram_intel.ml.onnx_export`; no optimum, whose releases need an older
   transformers than ours).
 
 Every embedder returns float32 rows that are L2-normalized, so cosine distance and inner product rank the same.
@@ -116,7 +116,7 @@ class SentenceTransformerEmbedder:
     ``backend``:
 
     * ``torch`` (default): sentence-transformers itself, on ``device``.
-    * ``onnx``: the model's transformer exported once to ONNX (see :mod:`telegram_intel.lib.onnx_export`) and run
+    * ``onnx``: the model's transformer exported once to ONNX (see :mod:`telegram_intel.ml.onnx_export`) and run
       by ONNX Runtime on CPU.
     * ``openvino``: the same ONNX file compiled by OpenVINO for ``device`` (``cpu`` → ``CPU``), float32
       inference precision (OpenVINO would otherwise pick bf16 on CPUs that have it); all OpenVINO calls run on
@@ -156,7 +156,7 @@ class SentenceTransformerEmbedder:
         threads: int | None = None,
         cache_dir: str | os.PathLike | None = None,
     ) -> None:
-        from telegram_intel.lib import onnx_export
+        from telegram_intel.ml import onnx_export
 
         if backend not in BACKENDS:
             raise EmbedderError(f"unknown backend {backend!r}; use one of {BACKENDS}")
@@ -217,7 +217,7 @@ class SentenceTransformerEmbedder:
     # -- onnx / openvino ------------------------------------------------------------------------------------
 
     def _prepare_onnx(self, model, onnx_quantization: str, cache_dir) -> None:
-        from telegram_intel.lib import onnx_export
+        from telegram_intel.ml import onnx_export
 
         what = f"model {self.name_or_path!r} on backend={self.backend!r}"
         transformer, self._pooling_modes = _onnx_compatible_modules(model, what)
@@ -315,7 +315,7 @@ class SentenceTransformerEmbedder:
                                return_tensors="np")
 
     def _encode_onnx(self, texts: list[str]) -> np.ndarray:
-        from telegram_intel.lib.onnx_export import pool
+        from telegram_intel.ml.onnx_export import pool
 
         out = np.empty((len(texts), self.dims), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding

@@ -16,8 +16,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from telegram_intel.db.llm_calls import SqlCallRecorder
 from telegram_intel.lib.cleaning import CleaningConfig, clean_message
-from telegram_intel.lib.voice_modes import EXTRACTIVE_METHOD, FALLBACK_SUFFIX, VoiceMode, extractive_insight
+from telegram_intel.pipeline.voice_modes import (
+    EXTRACTIVE_METHOD,
+    FALLBACK_SUFFIX,
+    VoiceMode,
+    extractive_insight,
+)
 from telegram_intel.llm.client import LLMClient
 from telegram_intel.llm.config import LLMSettings, build_client
 from telegram_intel.llm.errors import LLMError
@@ -86,7 +92,7 @@ def build_plans(modes: Sequence[VoiceMode], settings: LLMSettings | None, engine
             max_tokens=mode.max_tokens if mode.max_tokens is not None else settings.max_tokens,
             timeout_s=mode.timeout_s if mode.timeout_s is not None else settings.timeout_s,
         )
-        client = build_client(mode_settings, engine, tags={**tags, "mode": mode.name})
+        client = build_client(mode_settings, SqlCallRecorder(engine) if engine is not None else None, tags={**tags, "mode": mode.name})
         client.prompts_dir = directory
         plans.append(ModePlan(mode=mode, client=client, llm_model=mode_settings.model, prompt_name=name,
                               prompt_version=prompt.version))

@@ -1,1 +1,0 @@
-"""Live Telegram (Telethon): login, incremental history sync, participants, media, real-time listener."""

@@ -1,0 +1,1 @@
+"""Telethon (MTProto) as a TelegramSource: client config, login, TL → records mapping, history sync."""
