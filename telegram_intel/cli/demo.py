@@ -48,7 +48,6 @@ def _materialize_sample(settings, messages: int, url: str) -> None:
     import dagster as dg
 
     from telegram_intel.definitions import defs
-    from telegram_intel.defs.ingest.assets import telegram_exports_partitions
     from telegram_intel_tools.sample_data import write_sample_export
 
     sample_dir = settings.inbox_dir / "sample"
@@ -56,8 +55,8 @@ def _materialize_sample(settings, messages: int, url: str) -> None:
         info = write_sample_export(sample_dir, messages=messages)
         click.echo(f"sample export: {info.result_json} ({info.messages} messages)")
     instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions(telegram_exports_partitions.name, [SAMPLE_KEY])
     job = defs.resolve_job_def("import_telegram_export")
+    instance.add_dynamic_partitions(job.partitions_def.name, [SAMPLE_KEY])
     result = job.execute_in_process(instance=instance, partition_key=SAMPLE_KEY)
     if not result.success:
         raise click.ClickException("importing the sample export failed; see the run in the Dagster UI")
@@ -65,23 +64,29 @@ def _materialize_sample(settings, messages: int, url: str) -> None:
     _materialize_enrichment(instance, defs, url)
 
 
-# Daily-partitioned enrichment, then the whole-corpus assets built on it. Persona training is left to the
-# UI (or the retrain sensor): it takes minutes on a CPU.
-DAILY_ASSETS = ("voice_transcripts", "clean_messages", "message_embeddings", "intent_labels", "message_summaries",
-                "entities", "chat_statistics", "user_activity", "voice_insights")
-WHOLE_ASSETS = ("knowledge_graph", "user_message_corpus", "user_profiles")
+# Persona training is left to the UI (or the retrain sensor): it takes minutes on a CPU.
+NOT_IN_DEMO_GROUPS = ("ingest", "training")
+
+
+def _enrichment_selections(defs) -> tuple[set, set]:
+    """The daily-partitioned enrichment assets, and the whole-corpus ones built on them (by the asset graph)."""
+    graph = defs.resolve_asset_graph()
+    daily, whole = set(), set()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.group_name in NOT_IN_DEMO_GROUPS or not node.is_executable:
+            continue
+        (daily if node.partitions_def is not None else whole).add(key)
+    return daily, whole
 
 
 def _materialize_enrichment(instance, defs, url: str) -> None:
-    import dagster as dg
-    import sqlalchemy as sa
-
     from telegram_intel.db.engine import make_engine
+    from telegram_intel.pipeline.ingest import message_date_range
 
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            first, last = conn.execute(sa.text("SELECT min(date), max(date) FROM telegram_messages")).one()
+        first, last = message_date_range(engine)
     finally:
         engine.dispose()
     if first is None:
@@ -91,11 +96,12 @@ def _materialize_enrichment(instance, defs, url: str) -> None:
         "dagster/asset_partition_range_start": first.strftime("%Y-%m-%d"),
         "dagster/asset_partition_range_end": last.strftime("%Y-%m-%d"),
     }
+    daily, whole = _enrichment_selections(defs)
     for keys, run_tags, what in (
-        (DAILY_ASSETS, tags, f"enrichment {tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"),
-        (WHOLE_ASSETS, {}, "knowledge graph and profiles"),
+        (daily, tags, f"enrichment {tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"),
+        (whole, {}, "knowledge graph and profiles"),
     ):
-        subset = job.get_subset(asset_selection={dg.AssetKey(k) for k in keys})
+        subset = job.get_subset(asset_selection=keys)
         result = subset.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False)
         if not result.success:
             raise click.ClickException(f"materializing the {what} failed; see run {result.run_id} in the Dagster UI")

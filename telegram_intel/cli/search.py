@@ -30,10 +30,9 @@ def register(main: click.Group) -> None:
         exact word match ranks high (PostgreSQL full text); both lists are fused by reciprocal rank. Text shown is
         the cleaned corpus: PII masked, people pseudonymized.
         """
-        import sqlalchemy as sa
 
         from telegram_intel.db.engine import open_engine
-        from telegram_intel.pipeline.search import SearchError, search
+        from telegram_intel.pipeline.search import SearchError, has_vectors, search
 
         with open_engine() as engine:
             embedder = None
@@ -44,10 +43,7 @@ def register(main: click.Group) -> None:
                     embedder = load_embedder(model, name=model_key)
                 except EmbedderError as exc:
                     raise click.ClickException(str(exc)) from exc
-                with engine.connect() as conn:
-                    have = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM message_embeddings WHERE model = :m)"),
-                                        {"m": embedder.name}).scalar_one()
-                if not have:
+                if not has_vectors(engine, embedder.name):
                     click.echo(f"note: no vectors for model {embedder.name!r} yet (materialize message_embeddings); "
                                "showing full-text matches only", err=True)
             try:

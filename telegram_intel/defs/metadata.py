@@ -34,7 +34,8 @@ def prefixed(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
     return {k[len(prefix):]: v for k, v in counts.items() if k.startswith(prefix)}
 
 
-def materialize_result(report: Report, **extra: Any) -> dg.MaterializeResult:
+def materialize_result(report: Report, *, asset_key: dg.AssetKey | None = None, data_version: str | None = None,
+                       **extra: Any) -> dg.MaterializeResult:
     """A work-layer ``Report`` as a ``MaterializeResult`` (its checks as ``AssetCheckResult``s); ``extra`` adds or
     overrides metadata entries."""
     metadata: dict[str, Any] = dict(report.values)
@@ -45,4 +46,5 @@ def materialize_result(report: Report, **extra: Any) -> dg.MaterializeResult:
         check_name=name, passed=bool(c.passed), metadata=c.metadata,
         severity=dg.AssetCheckSeverity.WARN if c.warn_only else dg.AssetCheckSeverity.ERROR)
         for name, c in report.checks.items()]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks or None)
+    return dg.MaterializeResult(asset_key=asset_key, metadata=metadata, check_results=checks or None,
+                                data_version=dg.DataVersion(data_version) if data_version else None)

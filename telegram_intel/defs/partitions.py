@@ -1,6 +1,6 @@
 """Partitioning shared by the derived (enrichment) assets: daily by message date (UTC)."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
@@ -9,6 +9,11 @@ daily_message_partitions = dg.DailyPartitionsDefinition(start_date="2013-08-01",
 
 # Derived assets read all imported messages, whichever export or sync brought them in.
 MESSAGES_DEP = dg.AssetDep("telegram_messages", partition_mapping=dg.AllPartitionMapping())
+
+# Daily enrichment follows new data (an export import, a sync, an upstream asset): eager, over today's and
+# yesterday's partitions, since a sync after midnight still brings the previous day's last messages.
+DAILY_ENRICHMENT = dg.AutomationCondition.eager().replace(
+    "in_latest_time_window", dg.AutomationCondition.in_latest_time_window(timedelta(days=1)))
 
 
 def partition_bounds(context: dg.AssetExecutionContext) -> tuple[datetime, datetime]:

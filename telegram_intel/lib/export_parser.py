@@ -62,6 +62,7 @@ from telegram_intel.lib.records import (
     FileRecord,
     MessageRecord,
     OwnerRecord,
+    Record,
     TelegramDataError,
     UserRecord,
     mark_channel_id,
@@ -73,7 +74,6 @@ __all__ = ["FULL_ACCOUNT", "SINGLE_CHAT", "detect_export_kind", "iter_export"]
 SINGLE_CHAT = "single_chat"
 FULL_ACCOUNT = "full_account"
 
-Record = ChatRecord | UserRecord | MessageRecord
 ChatFilter = Callable[[ChatRecord], bool] | Collection[int] | None
 
 _loads = orjson.loads

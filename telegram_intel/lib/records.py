@@ -138,6 +138,10 @@ class MessageRecord:
     raw: dict[str, Any] | None = None
 
 
+#: What a source yields (an ``OwnerRecord`` is a ``UserRecord``).
+Record = ChatRecord | UserRecord | MessageRecord
+
+
 class TelegramDataError(ValueError):
     """Input that is not what a Telegram source should produce.
 

@@ -1,16 +1,62 @@
-"""Import Telegram Desktop exports into the database (no Dagster here)."""
+"""Ingest: a ``TelegramSource`` into the database through the batch writer, and what each run reports
+(no Dagster here).
+
+The export import and the live sync write the same tables through the same writer, so the Dagster ingest assets
+(``telegram_chats``, ``telegram_users``, ``telegram_messages``) are materialized by either, and every enrichment
+asset downstream orders after both.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from telegram_intel.db.loader import LoadStats, TelegramWriter
 from telegram_intel.db.models import ImportRun
-from telegram_intel.lib.export_parser import detect_export_kind, iter_export
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.lib.report import CheckOutcome, Report
+from telegram_intel.sources.base import BatchSource
+from telegram_intel.sources.desktop_export import DesktopExportSource
+
+TELEGRAM_EPOCH = datetime(2013, 8, 1, tzinfo=timezone.utc)  # Telegram launched in August 2013
+
+
+def ingest(
+    engine: Engine,
+    source: BatchSource,
+    storage_dir: Path,
+    *,
+    batch_size: int = 10_000,
+    on_batch: Callable[[LoadStats], None] | None = None,
+) -> LoadStats:
+    """Stream ``source`` into the database; one transaction per batch, the run logged in ``import_runs``.
+
+    Raises ``TelegramDataError`` for bad input; batches committed before the bad spot stay, the batch in progress is
+    dropped, and the run is logged as failed.
+    """
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            sa.insert(ImportRun).values(source=source.describe(), source_kind=source.kind).returning(ImportRun.id)
+        ).scalar_one()
+    writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch)
+    stats = LoadStats()
+    try:
+        if isinstance(source, DesktopExportSource):
+            source.detect()
+            with engine.begin() as conn:
+                conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=source.kind))
+        stats = writer.write(source.records())
+    except BaseException as exc:
+        _finish(engine, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(engine, run_id, "success", stats, None)
+    return stats
 
 
 def import_export(
@@ -21,28 +67,8 @@ def import_export(
     batch_size: int = 10_000,
     on_batch: Callable[[LoadStats], None] | None = None,
 ) -> LoadStats:
-    """Stream one export into the database; one transaction per batch.
-
-    Raises ``TelegramDataError`` for bad input; batches committed before the bad
-    spot stay, the batch in progress is dropped, and the run is logged as failed.
-    """
-    path = Path(path).resolve()
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            sa.insert(ImportRun).values(source=str(path), source_kind="desktop_export").returning(ImportRun.id)
-        ).scalar_one()
-    writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch)
-    stats = LoadStats()
-    try:
-        kind = detect_export_kind(path)
-        with engine.begin() as conn:
-            conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=f"desktop_export:{kind}"))
-        stats = writer.write(iter_export(path))
-    except BaseException as exc:
-        _finish(engine, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(engine, run_id, "success", stats, None)
-    return stats
+    """Import one Telegram Desktop export file (see ``ingest``)."""
+    return ingest(engine, DesktopExportSource(Path(path)), storage_dir, batch_size=batch_size, on_batch=on_batch)
 
 
 def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: str | None) -> None:
@@ -59,3 +85,129 @@ def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: s
                 error=error,
             )
         )
+
+
+def sync_telethon(config: Any, engine: Engine, storage_dir: Path, *, client: Any = None, logger: Any = None) -> list:
+    """One incremental sync of the live account's whitelisted chats (see ``sources.telethon.source.run_sync``)."""
+    from telegram_intel.sources.telethon.source import run_sync
+
+    return asyncio.run(run_sync(config, engine, storage_dir, client=client, logger=logger))
+
+
+# -- reports ------------------------------------------------------------------------------------------------------
+
+def message_date_range(engine: Engine) -> tuple[datetime | None, datetime | None]:
+    """The first and last message dates stored."""
+    with engine.connect() as conn:
+        first, last = conn.execute(sa.text("SELECT min(date), max(date) FROM telegram_messages")).one()
+    return first, last
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("telegram_chats", "telegram_users", "telegram_messages")}
+
+
+def export_reports(engine: Engine, stats: LoadStats, path: Path) -> dict[str, Report]:
+    """Per ingest table, what importing ``path`` did, with the checks that can fail: the export's messages are
+    all stored, their dates lie inside the export's range (and within Telegram's lifetime), and replies point at
+    stored messages."""
+    totals = table_counts(engine)
+    per_day = []
+    if stats.min_date:
+        with engine.connect() as conn:
+            per_day = conn.execute(sa.text(
+                "SELECT date_trunc('day', date)::date AS day, count(*) FROM telegram_messages "
+                "WHERE date BETWEEN :lo AND :hi GROUP BY 1 ORDER BY 1"), {"lo": stats.min_date, "hi": stats.max_date},
+            ).all()
+    common = {"export_file": str(path)}
+    messages = Report(
+        values={**common, "messages_in_export": stats.messages_seen, "rows_new": stats.messages_new,
+                "rows_updated": stats.messages_updated, "edits_recorded": stats.edits_recorded,
+                "files_stored": stats.files_stored, "messages_total": totals["telegram_messages"],
+                "first_message_at": stats.min_date.isoformat() if stats.min_date else "",
+                "last_message_at": stats.max_date.isoformat() if stats.max_date else "",
+                "messages_per_second": round(stats.messages_per_second),
+                "chat_fk_check": "per_batch" if stats.fk_checked_per_batch else "per_row"},
+        markdown={"messages_per_day": bar_chart_markdown([str(d) for d, _ in per_day], [n for _, n in per_day],
+                                                         title=f"Messages per day in {path.name}")},
+        checks=message_checks(engine, sorted(stats.chats), stats.messages_seen, stats.min_date, stats.max_date),
+    )
+    return {
+        "telegram_chats": Report(values={**common, "chats_in_export": len(stats.chats),
+                                         "chats_total": totals["telegram_chats"]}),
+        "telegram_users": Report(values={**common, "users_in_export": stats.users_seen,
+                                         "users_total": totals["telegram_users"]}),
+        "telegram_messages": messages,
+    }
+
+
+def message_checks(engine: Engine, chats: list[int], messages_seen: int, first_date: datetime | None,
+                   last_date: datetime | None) -> dict[str, CheckOutcome]:
+    """Invariants of what an ingest run stored (checks that can fail, unlike key uniqueness, which the database
+    enforces):
+
+    - ``telegram_messages_match_source``: every message the source yielded is stored (the written chats hold at
+      least as many messages as were seen, counting tombstones);
+    - ``telegram_messages_dates_in_range``: the messages of the chats written are dated within Telegram's lifetime
+      (not before Aug 2013, not after tomorrow) and the source's own first/last dates are among them;
+    - ``telegram_messages_replies_resolve``: replies within a chat point at messages stored for that chat; replies to
+      messages outside the export are normal (exports start somewhere), so this warns above 50 %.
+    """
+    with engine.connect() as conn:
+        stored, outside, first, last = conn.execute(sa.text(
+            "SELECT count(*), count(*) FILTER (WHERE date < :epoch OR date > now() + interval '1 day'),"
+            " min(date), max(date) FROM telegram_messages WHERE chat_id = ANY(:chats)"),
+            {"chats": chats, "epoch": TELEGRAM_EPOCH}).one()
+        replies, dangling = conn.execute(sa.text(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM telegram_messages p"
+            " WHERE p.chat_id = m.chat_id AND p.message_id = m.reply_to_message_id))"
+            " FROM telegram_messages m WHERE m.chat_id = ANY(:chats) AND m.reply_to_message_id IS NOT NULL"
+            " AND m.reply_to_peer_id IS NULL"), {"chats": chats}).one()
+    return {
+        "telegram_messages_match_source": CheckOutcome(
+            stored >= messages_seen, {"messages_seen": messages_seen, "stored_in_its_chats": stored}),
+        "telegram_messages_dates_in_range": CheckOutcome(
+            outside == 0 and (first_date is None or (first is not None and first <= first_date and last >= last_date)),
+            {"outside_telegram_lifetime": outside, "source_first": str(first_date), "stored_first": str(first),
+             "source_last": str(last_date), "stored_last": str(last)}),
+        "telegram_messages_replies_resolve": CheckOutcome(
+            replies == 0 or dangling <= replies / 2, {"replies": replies, "to_messages_not_stored": dangling},
+            warn_only=True),
+    }
+
+
+def _chat_table(results: list) -> str:
+    lines = ["| chat | title | new | updated | files | cursor |", "|---|---|---:|---:|---:|---|"]
+    for r in results:
+        title = (r.title or "").replace("|", "/")
+        lines.append(f"| {r.chat_id} | {title} | {r.messages_new} | {r.messages_updated} | {r.files_downloaded} "
+                     f"| {r.cursor_before} → {r.cursor_after} |")
+    return "\n".join(lines)
+
+
+def sync_reports(engine: Engine, results: list) -> dict[str, Report]:
+    """Per ingest table, what one live sync did (``ChatSyncResult`` per chat), with the message checks."""
+    totals = table_counts(engine)
+    per_chat = {
+        str(r.chat_id): {"title": r.title, "new_messages": r.messages_new, "updated_messages": r.messages_updated,
+                         "files_downloaded": r.files_downloaded, "cursor_before": r.cursor_before,
+                         "cursor": r.cursor_after, "participants": r.participants}
+        for r in results
+    }
+    new = sum(r.messages_new for r in results)
+    messages = Report(
+        values={"source": "telethon", "chats": len(results), "new_messages": new,
+                "updated_messages": sum(r.messages_updated for r in results),
+                "files_downloaded": sum(r.files_downloaded for r in results),
+                "messages_total": totals["telegram_messages"]},
+        json={"per_chat": per_chat}, markdown={"per_chat_table": _chat_table(results)},
+        checks=message_checks(engine, [r.chat_id for r in results], new, None, None))
+    return {
+        "telegram_chats": Report(values={"source": "telethon", "chats_synced": len(results),
+                                         "chats_total": totals["telegram_chats"]}),
+        "telegram_users": Report(values={"source": "telethon", "users_total": totals["telegram_users"],
+                                         "participants": sum(r.participants or 0 for r in results)}),
+        "telegram_messages": messages,
+    }

@@ -342,3 +342,10 @@ def search(
 def _blank(chat_id: int, message_id: int) -> SearchHit:
     return SearchHit(chat_id=chat_id, message_id=message_id, date=datetime.min.replace(tzinfo=timezone.utc),
                      text="", score=0.0)
+
+
+def has_vectors(engine: Engine, model: str) -> bool:
+    """Whether ``message_embeddings`` holds any vector of ``model``."""
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM message_embeddings WHERE model = :m)"),
+                                 {"m": model}).scalar_one())

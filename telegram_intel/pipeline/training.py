@@ -6,14 +6,30 @@ watermarks, and keeps the registry tables ``sft_datasets``, ``persona_adapters``
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
+import time
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from telegram_intel.lib.sft import ChatMessage, Watermark
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.lib.plots.training import line_chart_markdown, smooth
+from telegram_intel.lib.report import CheckOutcome, Report
+from telegram_intel.lib.sft import (
+    ChatMessage,
+    SftConfig,
+    SplitRecords,
+    Watermark,
+    build_examples,
+    write_dataset,
+)
 
 __all__ = [
     "OwnerNotFound",
@@ -183,3 +199,206 @@ def record_evaluation(engine: Engine, *, adapter_id: int, split: str, examples: 
             ":sb, :m, :r) RETURNING id"
         ), {"a": adapter_id, "s": split, "n": examples, "bp": base_ppl, "ap": adapter_ppl, "sa": style_adapter,
             "sb": style_base, "m": Jsonb(metrics), "r": run_id}).scalar_one())
+
+
+# -- the work of the training assets ------------------------------------------------------------------------------
+
+class TrainingError(RuntimeError):
+    """A training step cannot run (no dataset, no examples, an unknown trainer): the message says what to do."""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:48] or "model"
+
+
+def _cell(text: str, limit: int = 120) -> str:
+    text = " ".join((text or "").split()).replace("|", "\\|")
+    return (text[: limit - 1] + "…" if len(text) > limit else text) or "∅"
+
+
+def dataset_of_run(conn: Connection, run_id: str) -> dict | None:
+    """The dataset a run wrote (the latest one when that run wrote none)."""
+    row = conn.execute(sa.text("SELECT version FROM sft_datasets WHERE dagster_run_id = :r "
+                               "ORDER BY created_at DESC LIMIT 1"), {"r": run_id}).scalar()
+    return get_dataset(conn, row) if row else latest_dataset(conn)
+
+
+def dataset_or_fail(conn: Connection, version: str | None) -> dict:
+    dataset = get_dataset(conn, version) if version else latest_dataset(conn)
+    if dataset is None:
+        raise TrainingError(f"no SFT dataset {version or ''} recorded: materialize sft_dataset first")
+    return dataset
+
+
+def build_sft_dataset(engine: Engine, storage_dir: Path, *, owner: str, cfg: SftConfig, until: Watermark | None,
+                      run_id: str | None, log: Callable[[str], None] = logging.getLogger(__name__).info
+                      ) -> tuple[str, Report]:
+    """The owner's replies as chat-format SFT examples under ``<storage>/datasets/<version>/`` (see
+    ``lib.sft.build_examples``), recorded in ``sft_datasets``; returns the version and the report."""
+    with engine.connect() as conn:
+        try:
+            owner_ids = resolve_owner_ids(conn, owner)
+        except OwnerNotFound as exc:
+            raise TrainingError(str(exc)) from exc
+        messages = load_clean_messages(conn, until)
+    started = time.perf_counter()
+    examples = build_examples(messages, owner_ids, cfg)
+    if not examples:
+        raise TrainingError(f"no replies of {owner!r} with context in clean_messages (messages read: "
+                            f"{len(messages)}); materialize clean_messages first")
+    watermark = max(Watermark.of(m) for m in messages)
+    fingerprint = hashlib.sha256(f"{cfg.fingerprint()}:{sorted(owner_ids)}".encode()).hexdigest()[:8]
+    version = f"{watermark.key}-{fingerprint}"
+    folder = storage_dir / "datasets" / version
+    manifest = {"version": version, "watermark": watermark.key, "owner_ids": owner_ids,
+                "config": json.loads(json.dumps(cfg.__dict__, default=list)), "format": "axolotl chat_template"}
+    stats = write_dataset(folder, examples, manifest=manifest)
+    record_dataset(engine, version=version, owner_ids=owner_ids, watermark=watermark, path=str(folder),
+                   config=manifest["config"], stats=stats, run_id=run_id)
+    log(f"{stats['examples']} examples ({stats['by_split']}) from {len(messages):,} clean messages in "
+        f"{time.perf_counter() - started:.1f}s → {folder}")
+    hist, ctx = stats["reply_chars_histogram"], stats["context_messages_distribution"]
+    return version, Report(
+        values={"version": version, "watermark": watermark.key, "path": str(folder), "examples": stats["examples"],
+                "train_examples": stats["by_split"]["train"], "val_examples": stats["by_split"]["val"],
+                "test_examples": stats["by_split"]["test"], "threads": stats["threads"],
+                "explicit_replies": stats["explicit_replies"], "implicit_replies": stats["implicit_replies"],
+                "avg_reply_chars": stats["avg_reply_chars"], "avg_context_chars": stats["avg_context_chars"],
+                "avg_context_messages": stats["avg_context_messages"], "messages_read": len(messages)},
+        json={"owner_ids": owner_ids, "threads_by_split": stats["threads_by_split"], "stats": stats},
+        markdown={"reply_length_histogram": bar_chart_markdown(list(hist), list(hist.values()),
+                                                               title="Owner replies by length (characters)"),
+                  "context_length_histogram": bar_chart_markdown(list(ctx), list(ctx.values()),
+                                                                 title="Examples by context messages")})
+
+
+#: trainer name → (dataset folder, output folder, base model path, params) → (adapter folder, reported metrics)
+ExternalTrainer = Callable[[Path, Path, str, Any], tuple[str, dict[str, Any]]]
+
+
+def train_adapter(engine: Engine, storage_dir: Path, *, dataset_version: str | None, base_model: str, trainer: str,
+                  params: Any, device: str, merge: bool, models_path: Path, run_id: str | None,
+                  external: dict[str, ExternalTrainer] | None = None,
+                  log: Callable[[str], None] = logging.getLogger(__name__).info) -> tuple[str, Report]:
+    """Train a LoRA adapter on a recorded SFT dataset (peft here; other trainers, e.g. axolotl through Dagster
+    Pipes, are handed in as ``external``), record it in ``persona_adapters``; returns the data version and report."""
+    from telegram_intel.ml import lora
+
+    with engine.connect() as conn:
+        dataset = dataset_or_fail(conn, dataset_version)
+    records = SplitRecords.load(Path(dataset["path"]))
+    if not records.train:
+        raise TrainingError(f"dataset {dataset['version']} has no training examples")
+    corpus = [m["content"] for r in records.train for m in r["messages"]]
+    base_name, base_path = lora.resolve_base_model(base_model, models_path, corpus=corpus, log=log)
+    run_hash = hashlib.sha256(json.dumps([dataset["version"], base_path, trainer, params.__dict__], sort_keys=True,
+                                         default=list).encode()).hexdigest()[:8]
+    out_dir = storage_dir / "adapters" / dataset["watermark"] / f"{_slug(base_name)}-{run_hash}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log(f"training {trainer} LoRA on {base_name} with {len(records.train)} examples of {dataset['version']} → {out_dir}")
+    merged_dir = None
+    if trainer == "peft":
+        result = lora.train_lora(base_path, records.train, out_dir, params, val_records=records.val, device=device,
+                                 merge=merge, log=log)
+        adapter_dir, merged_dir = result.adapter_dir, result.merged_dir
+        metrics = {"steps": result.steps, "losses": result.losses, "final_loss": result.losses[-1],
+                   "val_loss": result.val_loss, "trainable_params": result.trainable_params,
+                   "total_params": result.total_params, "tokens": result.tokens,
+                   "tokens_per_second": round(result.tokens_per_second, 1), "train_seconds": round(result.seconds, 2),
+                   "examples": result.examples}
+    elif trainer in (external or {}):
+        adapter_dir, reported = external[trainer](Path(dataset["path"]), out_dir, base_path, params)
+        losses = list(reported.get("losses") or [])
+        metrics = {"steps": len(losses), "losses": losses, "final_loss": losses[-1] if losses else None,
+                   "val_loss": (reported.get("eval_losses") or [None])[-1],
+                   "trainable_params": reported.get("trainable_params"), "total_params": reported.get("total_params"),
+                   "samples_per_second": reported.get("train_samples_per_second"),
+                   "train_seconds": reported.get("train_runtime") or reported.get("wall_seconds"),
+                   "axolotl_config": reported.get("config_path"), "examples": len(records.train)}
+    else:
+        raise TrainingError(f"unknown trainer {trainer!r}: use peft or axolotl")
+    metrics.update({"params": params.__dict__ | {"target_modules": list(params.target_modules)}, "trainer": trainer})
+    adapter_id = record_adapter(engine, dataset=dataset, base_model=base_name, base_model_path=base_path,
+                                trainer=trainer, path=str(adapter_dir), merged_path=merged_dir, metrics=metrics,
+                                run_id=run_id)
+    losses = metrics["losses"]
+    trainable, total = metrics.get("trainable_params"), metrics.get("total_params")
+    values = {
+        "adapter_id": adapter_id, "path": str(adapter_dir), "base_model": base_name, "base_model_path": base_path,
+        "dataset_version": dataset["version"], "watermark": dataset["watermark"], "trainer": trainer,
+        "device": device, "steps": metrics["steps"], "final_loss": metrics["final_loss"],
+        "val_loss": metrics["val_loss"], "trainable_params": trainable, "total_params": total,
+        "trainable_percent": round(100.0 * trainable / total, 4) if trainable and total else None,
+        "train_examples": len(records.train), "tokens_per_second": metrics.get("tokens_per_second"),
+        "train_seconds": metrics.get("train_seconds") if "tokens_per_second" in metrics else None,
+        "samples_per_second": metrics.get("samples_per_second"), "merged_path": merged_dir,
+    }
+    return f"{dataset['version']}:{adapter_id}", Report(
+        values={k: v for k, v in values.items() if v is not None},
+        json={"losses": losses, "lora": metrics["params"]},
+        markdown={"loss_curve": line_chart_markdown({"loss": losses, "moving average (10)": smooth(losses)},
+                                                    title="Training loss (reply tokens)")})
+
+
+def evaluate_adapter(engine: Engine, *, adapter_id: int | None, split: str, max_examples: int, style_examples: int,
+                     samples: int, max_new_tokens: int, max_seq_len: int, device: str, run_id: str | None,
+                     log: Callable[[str], None] = logging.getLogger(__name__).info) -> Report:
+    """Held-out perplexity of the owner's replies under the adapter and its base model, sample generations and a
+    style score (see the ``persona_eval`` asset), recorded in ``persona_evaluations``. The report's check
+    ``persona_eval_adapter_beats_base`` warns when the adapter does not lower perplexity."""
+    from telegram_intel.lib.style import StyleClassifier, texts_by_author
+    from telegram_intel.ml import lora
+
+    with engine.connect() as conn:
+        adapter = get_adapter(conn, adapter_id) if adapter_id else latest_adapter(conn)
+        if adapter is None:
+            raise TrainingError("no adapter recorded: materialize lora_adapter first")
+        dataset = dataset_or_fail(conn, adapter["dataset_version"])
+    records = SplitRecords.load(Path(dataset["path"]))
+    held = getattr(records, split, None) or records.val or records.test
+    if not held:
+        raise TrainingError(f"dataset {dataset['version']} has no held-out examples")
+    split = split if getattr(records, split, None) else ("val" if records.val else "test")
+    held = held[:max_examples]
+    tokenizer, model = lora.load_with_adapter(adapter["base_model_path"], adapter["path"], device)
+    started = time.perf_counter()
+    adapter_ppl, tokens = lora.reply_perplexity(model, tokenizer, held, max_len=max_seq_len)
+    prompts = [r["messages"][:-1] for r in held[: max(style_examples, samples)]]
+    gen_adapter = [lora.generate_reply(model, tokenizer, p, max_new_tokens=max_new_tokens) for p in prompts]
+    with model.disable_adapter():
+        base_ppl, _ = lora.reply_perplexity(model, tokenizer, held, max_len=max_seq_len)
+        gen_base = [lora.generate_reply(model, tokenizer, p, max_new_tokens=max_new_tokens) for p in prompts]
+    owner_train, others_train = texts_by_author(records.train)
+    owner_held, others_held = texts_by_author(held)
+    classifier = StyleClassifier().fit(owner_train, others_train)
+    real = [r["messages"][-1]["content"] for r in held[: len(prompts)]]
+    style_adapter, style_base = classifier.score(gen_adapter), classifier.score(gen_base)
+    style_real = classifier.score(real)
+    accuracy = classifier.accuracy(owner_held, others_held)
+    seconds = time.perf_counter() - started
+    better = adapter_ppl < base_ppl
+    rows = ["| context (last turn) | real reply | base | adapter |", "|---|---|---|---|"]
+    for p, r, b, a in list(zip(prompts, real, gen_base, gen_adapter))[:samples]:
+        rows.append(f"| {_cell(p[-1]['content'], 80)} | {_cell(r)} | {_cell(b)} | {_cell(a)} |")
+    metrics = {"reply_tokens": tokens, "style_score_real_replies": style_real, "style_classifier_accuracy": accuracy,
+               "generations": [{"real": r, "base": b, "adapter": a} for r, b, a in zip(real, gen_base, gen_adapter)],
+               "seconds": round(seconds, 2)}
+    eval_id = record_evaluation(engine, adapter_id=adapter["id"], split=split, examples=len(held), base_ppl=base_ppl,
+                                adapter_ppl=adapter_ppl, style_adapter=style_adapter, style_base=style_base,
+                                metrics=metrics, run_id=run_id)
+    log(f"perplexity base {base_ppl:.2f} → adapter {adapter_ppl:.2f}; style P(owner) base {style_base:.3f} → "
+        f"adapter {style_adapter:.3f} (real replies {style_real:.3f})")
+    ppl = {"base_perplexity": round(base_ppl, 4), "adapter_perplexity": round(adapter_ppl, 4),
+           "held_out_examples": len(held), "split": split}
+    values = {"evaluation_id": eval_id, "adapter_id": adapter["id"], "base_model": adapter["base_model"],
+              "dataset_version": dataset["version"], **ppl,
+              "perplexity_ratio": round(adapter_ppl / base_ppl, 4) if base_ppl else None, "reply_tokens": tokens,
+              "style_score_adapter": round(style_adapter, 4), "style_score_base": round(style_base, 4),
+              "style_score_real_replies": round(style_real, 4),
+              "style_classifier_accuracy": round(accuracy, 4) if accuracy is not None else None,
+              "eval_seconds": round(seconds, 2)}
+    return Report(values={k: v for k, v in values.items() if v is not None},
+                  json={"style_classifier_train_texts": {"owner": len(owner_train), "others": len(others_train)}},
+                  markdown={"sample_generations": "\n".join(rows)},
+                  checks={"persona_eval_adapter_beats_base": CheckOutcome(
+                      better, {**ppl, "adapter_better": better}, warn_only=True)})

@@ -5,6 +5,7 @@ modes that have one and a per-mode circuit breaker."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -18,16 +19,26 @@ from sqlalchemy.engine import Engine
 
 from telegram_intel.db.llm_calls import SqlCallRecorder
 from telegram_intel.lib.cleaning import CleaningConfig, clean_message
+from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.lib.report import Report
+from telegram_intel.llm.client import LLMClient
+from telegram_intel.llm.config import LLMSettings, build_client
+from telegram_intel.llm.errors import LLMError
+from telegram_intel.llm.prompts import load_prompt
+from telegram_intel.pipeline.voice import (
+    purge_opted_out,
+    text_sha256,
+    transcripts_for_insights,
+    upsert_insights,
+)
 from telegram_intel.pipeline.voice_modes import (
     EXTRACTIVE_METHOD,
     FALLBACK_SUFFIX,
     VoiceMode,
     extractive_insight,
 )
-from telegram_intel.llm.client import LLMClient
-from telegram_intel.llm.config import LLMSettings, build_client
-from telegram_intel.llm.errors import LLMError
-from telegram_intel.llm.prompts import load_prompt
+
+log = logging.getLogger(__name__)
 
 # Transcripts go to the LLM with PII masked like clean_messages (phones, emails, URLs, cards, IBANs); nothing is
 # dropped (a short "ok" is still a voice message to analyse).
@@ -230,3 +241,94 @@ class InsightRunner:
         for plan in self.plans.values():
             if plan.client is not None:
                 plan.client.close()
+
+
+def needs_insight(existing: dict[str, Any] | None, sha: str, target: str, force: bool) -> bool:
+    if force or not existing:
+        return True
+    if existing.get("sha") != sha or existing.get("status") != "ok":
+        return True
+    if existing.get("method") == target:
+        return False
+    # offline never replaces an LLM answer of the same transcript
+    return not (target.startswith("offline:") and str(existing.get("method", "")).startswith("llm:"))
+
+
+def analyse_window(engine: Engine, lo: datetime, hi: datetime, modes: Sequence[Any], *, mode: str, requested: str,
+                   settings: Any, tags: dict[str, Any], llm_description: dict[str, Any],
+                   llm_usage: Callable[[], dict[str, Any]], concurrency: int = 4, breaker_limit: int = 5,
+                   batch_size: int = 32, force: bool = False, label: str = "") -> Report:
+    """Run the selected voice modes over the transcripts of ``[lo, hi)`` that lack an up-to-date row per mode
+    (concurrently per transcript; offline fallback per mode), write ``voice_insights`` and report what was done."""
+    plans = build_plans(modes, settings, engine, tags)
+    skipped = {p.mode.name: "no LLM configured and no offline method" for p in plans if p.method is None}
+    active = [p for p in plans if p.method is not None]
+    targets = {p.mode.name: p.method for p in active}
+    log.info("modes: %s%s", "; ".join(f"{p.mode.name} → {p.method}" for p in active),
+             f"; skipped: {', '.join(skipped)}" if skipped else "")
+
+    with engine.begin() as conn:
+        purged = purge_opted_out(conn)
+        rows = transcripts_for_insights(conn, lo, hi)
+    tasks: list[InsightTask] = []
+    up_to_date = 0
+    for r in rows:
+        sha = text_sha256(r.text)
+        existing = r.existing or {}
+        todo = tuple(name for name, target in targets.items()
+                     if needs_insight(existing.get(name), sha, target, force))
+        up_to_date += len(targets) - len(todo)
+        if todo:
+            tasks.append(InsightTask(chat_id=r.chat_id, message_id=r.message_id, date=r.date,
+                                     transcript_model=r.model, transcript_sha256=sha, text=mask_transcript(r.text),
+                                     language=r.language, duration_s=r.duration_s, modes=todo))
+    log.info("%s of %s transcripts in %s to analyse (%s mode rows up to date)", len(tasks), len(rows), label,
+             up_to_date)
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        with engine.begin() as conn:
+            upsert_insights(conn, batch)
+
+    def progress(stats: RunStats, total: int) -> None:
+        log.info("analysed %s/%s transcripts (%s rows, %s offline fallbacks) in %.1fs", stats.transcripts, total,
+                 stats.rows, sum(stats.fallbacks.values()), stats.seconds)
+
+    runner = InsightRunner(active, concurrency=concurrency, breaker_limit=breaker_limit)
+    try:
+        stats = runner.run(tasks, write, batch_size=batch_size, progress=progress)
+    finally:
+        runner.close()
+
+    methods = dict(stats.methods)
+    metadata: dict[str, Any] = {
+        "mode": mode,
+        "method_requested": requested,
+        "modes": ({p.mode.name: p.describe() for p in active}),
+        "modes_skipped": (skipped),
+        "transcripts_in_partition": len(rows),
+        "transcripts_analysed": stats.transcripts,
+        "rows_written": stats.rows,
+        "rows_up_to_date": up_to_date,
+        "methods_written": (methods),
+
+        "status": (dict(stats.status)),
+        "errors": sum(n for key, n in stats.status.items() if key.endswith(":error")),
+        "llm_fallbacks": (dict(stats.fallbacks)),
+        "peak_concurrent_llm_calls": stats.peak_concurrent_calls,
+        "opted_out_rows_purged": (purged),
+        "duration_s": round(stats.seconds, 3),
+        "window": f"[{lo.isoformat()}, {hi.isoformat()})",
+        **{k: v for k, v in llm_description.items() if v is not None},
+    }
+    if mode == "llm":
+        metadata.update({
+            "llm_answers": (dict(stats.llm_ok)),
+            "llm_failed": (dict(stats.llm_failed)),
+            "llm_failure_kinds": (dict(stats.failure_kinds)),
+            "llm_skipped_after_breaker": (dict(stats.skipped_after_breaker)),
+            **llm_usage(),
+        })
+    json_values = {k: v for k, v in metadata.items() if isinstance(v, dict)}
+    return Report(values={k: v for k, v in metadata.items() if k not in json_values}, json=json_values,
+                  markdown={"methods_chart": bar_chart_markdown(list(methods), list(methods.values()),
+                                                                title=f"voice_insights rows by method ({label})")})

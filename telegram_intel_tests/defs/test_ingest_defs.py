@@ -10,9 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.definitions import defs
-from telegram_intel.defs.ingest.assets import telegram_exports_partitions
+from telegram_intel.defs.ingest.assets import (
+    telegram_exports_partitions,
+    telegram_ingest,
+)
+from telegram_intel.defs.ingest.resources import TelethonSourceResource
 from telegram_intel.defs.ingest.sensors import telegram_export_inbox_sensor
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.lib.export_parser import iter_export
+from telegram_intel.lib.records import ChatRecord
 
 SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
 
@@ -56,9 +62,7 @@ def _copy_fixture(fixtures_dir: Path, name: str, inbox: Path, key: str) -> str:
 
 def _run_import(instance, key: str, resource: TelegramIntelResource):
     job = defs.resolve_job_def("import_telegram_export")
-    return job.execute_in_process(
-        instance=instance, partition_key=key, resources={"telegram": resource}, raise_on_error=False
-    )
+    return job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
 
 
 def _mat_metadata(result, asset: str) -> dict:
@@ -87,7 +91,8 @@ def test_import_job_materializes_with_metadata_and_checks(ti_env, engine, fixtur
         assert meta["first_message_at"] <= meta["last_message_at"]
         assert "data:image/png;base64" in meta["messages_per_day"]
         checks = {e.check_name: e.passed for e in first.get_asset_check_evaluations()}
-        assert checks == {"telegram_messages_valid": True, "telegram_users_valid": True, "telegram_chats_valid": True}
+        assert checks == {"telegram_messages_match_source": True, "telegram_messages_dates_in_range": True,
+                          "telegram_messages_replies_resolve": True}
 
         second = _run_import(instance, key, resource)
         assert second.success
@@ -99,11 +104,11 @@ def test_import_job_materializes_with_metadata_and_checks(ti_env, engine, fixtur
 def test_blocking_check_stops_downstream(ti_env, engine, fixtures_dir):
     inbox = ti_env / "inbox"
     key = _copy_fixture(fixtures_dir, "telegram_2023-01.result.json", inbox, "e/result.json")
-    with engine.begin() as conn:  # a row with an impossible date already in the table
-        conn.execute(sa.text("INSERT INTO telegram_chats (chat_id, type) VALUES (1, 'private')"))
-        conn.execute(
-            sa.text("INSERT INTO telegram_messages (chat_id, message_id, date) VALUES (1, 1, '1970-01-01T00:00:00Z')")
-        )
+    chat = next(r for r in iter_export(inbox / key) if isinstance(r, ChatRecord))
+    with engine.begin() as conn:  # a message with an impossible date already stored in one of the export's chats
+        conn.execute(sa.text("INSERT INTO telegram_chats (chat_id, type) VALUES (:c, 'private')"), {"c": chat.chat_id})
+        conn.execute(sa.text("INSERT INTO telegram_messages (chat_id, message_id, date) "
+                             "VALUES (:c, 999999, '1970-01-01T00:00:00Z')"), {"c": chat.chat_id})
 
     ran = []
 
@@ -111,27 +116,17 @@ def test_blocking_check_stops_downstream(ti_env, engine, fixtures_dir):
     def downstream_model() -> None:
         ran.append(True)
 
-    from telegram_intel.defs.ingest.assets import telegram_export_import
-    from telegram_intel.defs.ingest.checks import telegram_messages_valid
-
-    test_defs = dg.Definitions(
-        assets=[telegram_export_import, downstream_model],
-        asset_checks=[telegram_messages_valid],
-        resources={"telegram": TelegramIntelResource()},
-    )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(telegram_exports_partitions.name, [key])
         result = dg.materialize(
-            [telegram_export_import, downstream_model, telegram_messages_valid],
-            instance=instance,
-            partition_key=key,
-            resources={"telegram": TelegramIntelResource()},
+            [telegram_ingest, downstream_model], instance=instance, partition_key=key,
+            resources={"telegram": TelegramIntelResource(), "telethon": TelethonSourceResource()},
             raise_on_error=False,
         )
-    assert test_defs is not None
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert evaluations["telegram_messages_valid"].passed is False
-    assert "ExpectColumnValuesToBeBetween" in evaluations["telegram_messages_valid"].metadata["failed"].value
+    assert evaluations["telegram_messages_dates_in_range"].passed is False
+    assert evaluations["telegram_messages_dates_in_range"].metadata["outside_telegram_lifetime"].value == 1
+    assert evaluations["telegram_messages_match_source"].passed is True
     assert not ran, "downstream asset ran although a blocking check failed"
     assert not result.success
 

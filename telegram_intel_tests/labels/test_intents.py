@@ -53,7 +53,7 @@ def test_eval_set_is_balanced_hand_written_and_held_out(tmp_path):
 
 def test_shipped_model_matches_training_file_and_is_small():
     model = I.IntentClassifier.load(I.MODEL_PATH)
-    assert model.info["train_sha256"] == I.file_sha256(I.TRAIN_PATH), "run: python -m telegram_intel.lib.intents --train"
+    assert model.info["train_sha256"] == I.file_sha256(I.TRAIN_PATH), "run: python -m telegram_intel_tools.intent_eval --train"
     assert model.info["feature_version"] == I.FEATURE_VERSION
     assert I.MODEL_PATH.stat().st_size < 1_000_000
     assert model.W.shape == (512 + len(I.CUE_NAMES), len(I.INTENTS))

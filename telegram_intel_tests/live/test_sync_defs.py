@@ -1,4 +1,5 @@
-"""The Dagster side: the sync asset materialized with the client double, retries, the schedule."""
+"""The Dagster side of the live sync: the ingest assets materialized for the live partition with the client double,
+retries, the one sync schedule."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.defs.resources import TelegramIntelResource
-from telegram_intel.defs.sync.assets import (
-    telegram_sync,
-    telegram_sync_job,
-    telegram_sync_schedule,
+from telegram_intel.defs.ingest.assets import (
+    LIVE_PARTITION,
+    telegram_exports_partitions,
+    telegram_ingest,
 )
-from telegram_intel.defs.sync.resources import TelethonSourceResource
+from telegram_intel.defs.ingest.resources import TelethonSourceResource
+from telegram_intel.defs.ingest.schedules import telegram_sync_schedule
+from telegram_intel.defs.ingest.sensors import import_telegram_export_job
+from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel_tests.dagster_helpers import check_results, metadata
 from telegram_intel_tests.live import fakes as f
 from telegram_intel_tests.live.conftest import ALLOWED, DEV_ID, build_client
 
@@ -37,60 +41,73 @@ def resources(tmp_path, database_url, name: str, api_hash: str = HASH) -> dict:
             "telethon": telethon}
 
 
-def test_sync_asset_materializes_with_per_chat_metadata(engine, database_url, tmp_path, monkeypatch):
+def sync(res) -> dg.ExecuteInProcessResult:
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(telegram_exports_partitions.name, [LIVE_PARTITION])
+        return dg.materialize([telegram_ingest], resources=res, instance=instance, partition_key=LIVE_PARTITION)
+
+
+def test_sync_materializes_the_ingest_assets_with_per_chat_metadata(engine, database_url, tmp_path, monkeypatch):
     monkeypatch.delenv("TELEGRAM_INTEL_STORAGE_DIR", raising=False)
     res = resources(tmp_path, database_url, "a")
-    result = dg.materialize([telegram_sync], resources=res)
+    result = sync(res)
     assert result.success
-    (mat,) = result.asset_materializations_for_node("telegram_sync")
-    meta = mat.metadata
-    assert meta["chats"].value == 3 and meta["new_messages"].value == 120 + 13 + 30
-    per_chat = meta["per_chat"].value[str(DEV_ID)]
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {
+        "telegram_chats", "telegram_users", "telegram_messages"}
+    meta = metadata(result, "telegram_messages")
+    assert meta["chats"] == 3 and meta["new_messages"] == 120 + 13 + 30
+    per_chat = meta["per_chat"][str(DEV_ID)]
     assert per_chat["new_messages"] == 120 and per_chat["cursor"] == 120 and per_chat["cursor_before"] == 0
-    assert "→ 120" in meta["per_chat_table"].value
+    assert "→ 120" in meta["per_chat_table"]
+    assert check_results(result) == {"telegram_messages_match_source": True,
+                                     "telegram_messages_dates_in_range": True,
+                                     "telegram_messages_replies_resolve": True}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM telegram_messages")).scalar() == 163
 
-    again = dg.materialize([telegram_sync], resources=res)
-    (mat,) = again.asset_materializations_for_node("telegram_sync")
-    assert mat.metadata["new_messages"].value == 0 and mat.metadata["per_chat"].value[str(DEV_ID)]["cursor"] == 120
+    again = sync(res)
+    meta = metadata(again, "telegram_messages")
+    assert meta["new_messages"] == 0 and meta["per_chat"][str(DEV_ID)]["cursor"] == 120
 
 
 def test_long_flood_wait_requests_a_retry_after_telegrams_delay(database_url, tmp_path, engine):
     res = resources(tmp_path, database_url, "b")
     CLIENTS[res["telethon"].session].fail("iter_messages", f.flood(7200), after=10)
-    with dg.build_asset_context(resources=res) as context:
+    with dg.build_asset_context(resources=res, partition_key=LIVE_PARTITION) as context:
         with pytest.raises(dg.RetryRequested) as info:
-            telegram_sync(context)
+            list(telegram_ingest(context))
     assert info.value.seconds_to_wait == 7200
 
 
 def test_bad_configuration_fails_without_retries(database_url, tmp_path, engine):
     res = resources(tmp_path, database_url, "c", api_hash="nope")
-    with dg.build_asset_context(resources=res) as context:
+    with dg.build_asset_context(resources=res, partition_key=LIVE_PARTITION) as context:
         with pytest.raises(dg.Failure) as info:
-            telegram_sync(context)
+            list(telegram_ingest(context))
     assert "TELEGRAM_API_HASH" in str(info.value) and info.value.allow_retries is False
 
 
-def test_schedule_every_six_hours_skips_while_the_feature_is_off(monkeypatch):
+def test_one_sync_schedule_every_six_hours_for_the_live_partition(monkeypatch):
     assert telegram_sync_schedule.cron_schedule == "0 */6 * * *"
-    assert telegram_sync_schedule.job_name == telegram_sync_job.name
+    assert telegram_sync_schedule.job_name == import_telegram_export_job.name
     monkeypatch.delenv("TELEGRAM_FEATURE_ENABLED", raising=False)
     assert isinstance(telegram_sync_schedule(dg.build_schedule_context()), dg.SkipReason)
     monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "true")
-    assert isinstance(telegram_sync_schedule(dg.build_schedule_context()), dg.RunRequest)
+    result = telegram_sync_schedule(dg.build_schedule_context())
+    (request,) = result.run_requests
+    assert request.partition_key == LIVE_PARTITION
+    assert result.dynamic_partitions_requests[0].partition_keys == [LIVE_PARTITION]
 
 
-def test_sync_defs_merge_with_the_project_definitions(monkeypatch):
+def test_sync_is_part_of_the_project_graph(monkeypatch):
     for var in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_SESSION"):
         monkeypatch.delenv(var, raising=False)  # loading must not read or need them
-    from telegram_intel.definitions import defs as merged
+    from telegram_intel.definitions import defs
 
-    dg.Definitions.validate_loadable(merged)  # no key clashes with the export import's assets
-    graph = merged.resolve_asset_graph()
-    node = graph.get(dg.AssetKey("telegram_sync"))
-    assert node.parent_keys == set() and node.group_name == "ingest"
-    assert {"telegram_chats", "telegram_users", "telegram_messages", "telegram_sync"} <= {
-        k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert telegram_sync.op.retry_policy.max_retries == 3
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert "telegram_sync" not in keys and {"telegram_chats", "telegram_users", "telegram_messages"} <= keys
+    # enrichment orders after a sync: clean_messages reads the messages the sync writes
+    assert dg.AssetKey("telegram_messages") in graph.get(dg.AssetKey("clean_messages")).parent_keys
+    assert [s.name for s in defs.schedules] == ["telegram_sync_schedule"]

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from telegram_intel.defs.resources import LLMResource
 from telegram_intel.lib.profiles import CorpusMessage
-from telegram_intel.pipeline.profiles import profile_with_llm
 from telegram_intel.llm import LLMClient, MemoryRecorder, RetryPolicy
-from telegram_intel_tests.llm.fake_openai import FakeOpenAIServer, Reply, completion, ok
+from telegram_intel.pipeline.profiles import profile_with_llm
 from telegram_intel_tests.dagster_helpers import metadata
+from telegram_intel_tests.llm.fake_openai import FakeOpenAIServer, Reply, completion, ok
 from telegram_intel_tests.profiles.conftest import materialize_profiles, profiles
 
 ANSWER = {"job_label": "Dentist", "sector": "Healthcare", "confidence": 81,

@@ -30,7 +30,7 @@ def training_sample_dir(tmp_path_factory) -> Path:
 def cleaned(engine, training_sample_dir, storage_dir):
     """The sample imported and cleaned (clean_messages filled with the corpus' own code)."""
     from telegram_intel.lib.cleaning import CleaningConfig
-from telegram_intel.pipeline.corpus import clean_range
+    from telegram_intel.pipeline.corpus import clean_range
 
     import_export(engine, training_sample_dir / "result.json", storage_dir)
     clean_range(engine, *ALL_TIME, CleaningConfig(), secret=SECRET)

@@ -1,4 +1,5 @@
-"""The retrain sensor (real DagsterInstance + real PostgreSQL) and the 6-hourly sync + enrichment schedule."""
+"""The retrain sensor (real DagsterInstance + real PostgreSQL): 1000+ new messages, or every 6 hours when anything
+is new."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
-from telegram_intel.defs.automation.schedules import sync_and_enrichment_schedule
 from telegram_intel.defs.automation.sensors import (
     build_retrain_sensor,
     retrain_after_new_messages_sensor,
@@ -128,50 +127,49 @@ def test_new_message_count_can_use_the_watermark_index(engine):
         assert store.current_watermark(conn) == Watermark(T0 + timedelta(seconds=19), CHAT, 20)
 
 
-# -- schedule --------------------------------------------------------------------------------------------------
+def test_retrain_sensor_runs_on_the_six_hour_cadence_below_the_threshold_but_never_when_nothing_is_new(
+        engine, database_url, monkeypatch):
+    for var in ("TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES", "TELEGRAM_INTEL_RETRAIN_EVERY_HOURS",
+                "TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES", "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"):
+        monkeypatch.delenv(var, raising=False)
+    trained = add_messages(engine, 1, 50, start=T0)
+    record_trained(engine, trained)
+    with engine.connect() as conn:
+        trained_at = store.last_trained(conn)[1]
+    clock = Clock(trained_at + timedelta(hours=7))
+    sensor = build_retrain_sensor(clock=clock)
+    with dg.instance_for_test() as instance:
+        # 7 h after the last training, but nothing new: no run
+        idle = evaluate(sensor, instance, database_url, None)
+        assert idle.run_requests == [] and idle.cursor is None
+        assert "0 new messages" in idle.skip_message
+
+        # 3 new messages, 5 h after the training: below the threshold and before the cadence
+        newest = add_messages(engine, 51, 3, start=T0 + timedelta(hours=1))
+        clock.now = trained_at + timedelta(hours=5)
+        early = evaluate(sensor, instance, database_url, None)
+        assert early.run_requests == [] and "cadence" in early.skip_message
+
+        # 6 h after: the cadence retrains on them, keyed by the same watermark a threshold run would use
+        clock.now = trained_at + timedelta(hours=6)
+        due = evaluate(sensor, instance, database_url, None)
+        (request,) = due.run_requests
+        assert request.run_key == f"retrain-{newest.key}"
+        assert request.tags["telegram_intel/retrain_reason"] == "cadence"
+        assert request.tags["telegram_intel/new_messages"] == "3"
+
+        # the next tick has nothing new since the requested watermark: nothing, however much time passes
+        clock.now += timedelta(hours=12)
+        after = evaluate(sensor, instance, database_url, due.cursor)
+        assert after.run_requests == [] and after.cursor == due.cursor
 
 
-@pytest.fixture(scope="module")
-def repository():
-    """The root definitions."""
-    from telegram_intel.definitions import defs
-
-    return defs.get_repository_def()
-
-
-def tick(repository, when: datetime):
-    context = dg.build_schedule_context(scheduled_execution_time=when, repository_def=repository)
-    return sync_and_enrichment_schedule.evaluate_tick(context)
-
-
-def test_schedule_runs_sync_and_enrichment_for_the_current_day(repository, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "true")
-    job = repository.get_job("sync_and_enrichment_job")
-    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
-    assert "telegram_sync" in keys
-    assert keys <= {"telegram_sync", "clean_messages", "message_embeddings", "intent_labels", "message_summaries",
-                    "entities", "knowledge_graph", "chat_statistics", "user_activity", "voice_transcripts",
-                    "voice_insights", "user_message_corpus", "user_profiles"}
-    assert sync_and_enrichment_schedule.cron_schedule == "0 */6 * * *"
-
-    result = tick(repository, datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc))
-    (request,) = result.run_requests
-    assert request.partition_key == "2025-06-30"
-    assert {k.to_user_string() for k in request.asset_selection} == keys
-    assert request.run_key == "sync-enrich-20250630T1200-2025-06-30"
-    # the key must be a real partition of the job
-    assert "2025-06-30" in job.partitions_def.get_partition_keys(
-        current_time=datetime(2025, 6, 30, 12, 0, tzinfo=timezone.utc))
-
-
-def test_schedule_catches_up_the_previous_day_at_six_and_skips_sync_when_disabled(repository, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "false")
-    result = tick(repository, datetime(2025, 7, 1, 6, 0, tzinfo=timezone.utc))
-    assert [r.partition_key for r in result.run_requests] == ["2025-07-01", "2025-06-30"]
-    for request in result.run_requests:
-        names = {k.to_user_string() for k in request.asset_selection}
-        assert "telegram_sync" not in names
-    assert len({r.run_key for r in result.run_requests}) == 2
-    # the midnight and noon ticks do not repeat the previous day
-    assert len(tick(repository, datetime(2025, 7, 1, 0, 0, tzinfo=timezone.utc)).run_requests) == 1
-    assert len(tick(repository, datetime(2025, 7, 1, 18, 0, tzinfo=timezone.utc)).run_requests) == 1
+def test_retrain_cadence_minimum_and_switch_come_from_the_environment(engine, database_url, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES", "5")
+    add_messages(engine, 1, 4, start=T0)  # never trained: the cadence is due, but 4 < 5
+    with dg.instance_for_test() as instance:
+        assert evaluate(retrain_after_new_messages_sensor, instance, database_url, None).run_requests == []
+        add_messages(engine, 10, 1, start=T0 + timedelta(minutes=1))
+        assert len(evaluate(retrain_after_new_messages_sensor, instance, database_url, None).run_requests) == 1
+        monkeypatch.setenv("TELEGRAM_INTEL_RETRAIN_EVERY_HOURS", "0")  # cadence off: only the 1000 threshold
+        assert evaluate(retrain_after_new_messages_sensor, instance, database_url, None).run_requests == []

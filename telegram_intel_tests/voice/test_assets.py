@@ -13,12 +13,12 @@ from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.defs.voice.insights import voice_insights
 from telegram_intel.defs.voice.resources import WhisperResource
 from telegram_intel.defs.voice.transcripts import voice_transcripts
+from telegram_intel.llm.schemas import validate
 from telegram_intel.pipeline.voice_modes import (
     DEFAULT_SCHEMA,
     EXTRACTIVE_METHOD,
     TONE_SCHEMA,
 )
-from telegram_intel.llm.schemas import validate
 from telegram_intel_tests.voice.conftest import (
     CHAT,
     DAY1,
@@ -61,7 +61,7 @@ def contains(text: str | None, words) -> bool:
 
 def test_transcripts_with_bad_files_in_the_partition(engine, ti_env, speech, tmp_path, load_counter):
     from telegram_intel.lib.cleaning import CleaningConfig
-from telegram_intel.pipeline.corpus import clean_range
+    from telegram_intel.pipeline.corpus import clean_range
     from telegram_intel.pipeline.search import search
 
     storage = storage_of(ti_env)
@@ -230,7 +230,7 @@ def test_insights_offline_and_llm_fallback(engine, ti_env, llm_server):
 
 
 def test_which_insight_rows_are_redone():
-    from telegram_intel.defs.voice.insights import _needs_run
+    from telegram_intel.pipeline.voice_analysis import needs_insight as _needs_run
 
     llm = "llm:m:voice_default@abc"
     row = {"sha": "s1", "status": "ok", "method": llm}

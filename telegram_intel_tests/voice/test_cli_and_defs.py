@@ -47,12 +47,10 @@ def test_transcribe_plain_text_and_errors(speech, tmp_path):
 
 
 def test_voice_definitions_load_with_the_shared_resources():
-    from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
-    from telegram_intel.defs.voice import definitions as voice
+    from telegram_intel.definitions import defs
 
-    defs = dg.Definitions.merge(
-        voice.defs, dg.Definitions(resources={"telegram": TelegramIntelResource(), "llm": LLMResource()}))
     dg.Definitions.validate_loadable(defs)
+    assert {"telegram", "llm", "whisper"} <= set(defs.resources)
     graph = defs.resolve_asset_graph()
     transcripts, insights = dg.AssetKey("voice_transcripts"), dg.AssetKey("voice_insights")
     assert graph.get(insights).parent_keys == {transcripts}

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from telegram_intel.llm.schemas import validate
 from telegram_intel.pipeline.voice_modes import (
     DEFAULT_SCHEMA,
     ModeRegistryError,
@@ -14,7 +15,6 @@ from telegram_intel.pipeline.voice_modes import (
     load_registry,
     validate_mode,
 )
-from telegram_intel.llm.schemas import validate
 
 PROMPT = """<!--
 purpose: test mode

@@ -1,4 +1,5 @@
-"""``retrain_after_new_messages_sensor``: retrain the persona once enough new messages have arrived.
+"""``retrain_after_new_messages_sensor``: retrain the persona every 6 hours OR once 1000+ new messages arrived
+(seed 000's loop), never when nothing is new.
 
 The cursor is the watermark of the last requested training (``{"watermark": key, "requested_at": iso}``); the
 newest adapter in ``persona_adapters`` counts as well, so a training run started by hand moves the baseline too.
@@ -8,6 +9,12 @@ at least ``min_interval`` after the previous training (1 h by default) it reques
 ``run_key=f"retrain-{watermark}"`` (the current newest message) and passes that watermark to ``sft_dataset``, so
 the run trains on exactly the messages counted; the cursor moves to it. The same watermark always gives the same
 run key, so a repeated evaluation never launches a second run.
+
+Cadence: below the threshold, a training is also requested when at least ``cadence`` (6 h by default,
+``$TELEGRAM_INTEL_RETRAIN_EVERY_HOURS``; 0 turns it off) passed since the last training and at least
+``cadence_min`` new messages exist (1 by default, ``$TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES``). Both
+paths key the run by the same watermark, so a threshold retrain and a cadence retrain never train one watermark
+twice.
 """
 
 import json
@@ -26,6 +33,10 @@ THRESHOLD_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES"
 MIN_INTERVAL_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"
 DEFAULT_THRESHOLD = 1000
 DEFAULT_MIN_INTERVAL = timedelta(hours=1)
+CADENCE_ENV = "TELEGRAM_INTEL_RETRAIN_EVERY_HOURS"
+CADENCE_MIN_ENV = "TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES"
+DEFAULT_CADENCE_HOURS = 6
+DEFAULT_CADENCE_MIN = 1
 
 
 def _env_int(name: str, default: int) -> int:
@@ -45,8 +56,12 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: timedelta, now: datetime):
-    """(RunRequest or SkipReason, new cursor or None): the sensor's decision, separated for the benchmark/tests."""
+def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: timedelta, now: datetime,
+                   cadence: timedelta | None = None, cadence_min: int = DEFAULT_CADENCE_MIN):
+    """(RunRequest or SkipReason, new cursor or None): the sensor's decision, separated for the benchmark/tests.
+
+    ``cadence``: also retrain below ``threshold`` once this long passed since the last training (or when there was
+    none) and at least ``cadence_min`` messages are new; None turns the cadence off."""
     state = json.loads(cursor) if cursor else {}
     requested_wm = Watermark.parse(state["watermark"]) if state.get("watermark") else None
     requested_at = datetime.fromisoformat(state["requested_at"]) if state.get("requested_at") else None
@@ -54,10 +69,15 @@ def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: ti
     baseline = max([w for w in (requested_wm, trained[0] if trained else None) if w is not None], default=None)
     since = baseline.key if baseline else "the beginning"
     new = store.count_messages_after(conn, baseline, limit=threshold)
-    if new < threshold:
-        return dg.SkipReason(f"{new} new messages since {since}; retraining at {threshold}"), None
     last = max([t for t in (requested_at, trained[1] if trained else None) if t is not None], default=None)
-    if last is not None and now - last < min_interval:
+    reason = "threshold"
+    if new < threshold:
+        due = cadence is not None and new >= max(1, cadence_min) and (last is None or now - last >= cadence)
+        if not due:
+            when = f"; on the {cadence} cadence at {max(1, cadence_min)}" if cadence is not None else ""
+            return dg.SkipReason(f"{new} new messages since {since}; retraining at {threshold}{when}"), None
+        reason = "cadence"
+    elif last is not None and now - last < min_interval:
         return dg.SkipReason(
             f"≥ {threshold} new messages since {since}, but the last training was at {last.isoformat()}; "
             f"the minimum interval of {min_interval} allows the next one at {(last + min_interval).isoformat()}"
@@ -67,7 +87,8 @@ def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: ti
         run_key=f"retrain-{target.key}",
         run_config={"ops": {"sft_dataset": {"config": {"until": target.key}}}},
         tags={"telegram_intel/watermark": target.key, "telegram_intel/baseline": since,
-              "telegram_intel/new_messages": f">={new}"},
+              "telegram_intel/new_messages": f">={new}" if reason == "threshold" else str(new),
+              "telegram_intel/retrain_reason": reason},
     )
     return request, json.dumps({"watermark": target.key, "requested_at": now.isoformat()})
 
@@ -77,14 +98,18 @@ def build_retrain_sensor(
     *,
     threshold: int | None = None,
     min_interval: timedelta | None = None,
+    cadence: timedelta | None | bool = True,
+    cadence_min: int | None = None,
     job=persona_training_job,
     minimum_interval_seconds: int = 300,
     clock: Callable[[], datetime] = _utcnow,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
-    """The retrain sensor; ``threshold``/``min_interval`` left None are read at each evaluation from
-    ``$TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES`` / ``$TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES`` (defaults 1000
-    and 60 minutes)."""
+    """The retrain sensor; ``threshold``/``min_interval``/``cadence_min`` left None (and ``cadence`` left True) are
+    read at each evaluation from ``$TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES`` /
+    ``$TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES`` / ``$TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES`` /
+    ``$TELEGRAM_INTEL_RETRAIN_EVERY_HOURS`` (defaults 1000, 60 minutes, 1 and 6 hours); ``cadence=None`` turns the
+    cadence off."""
 
     @dg.sensor(
         name=name,
@@ -93,15 +118,21 @@ def build_retrain_sensor(
         default_status=default_status,
         description=f"Requests {job.name} once enough new messages exist since the last trained watermark "
                     f"(${THRESHOLD_ENV}, default {DEFAULT_THRESHOLD}), at most once per minimum interval "
-                    f"(${MIN_INTERVAL_ENV}, default {int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)} min).",
+                    f"(${MIN_INTERVAL_ENV}, default {int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)} min); and "
+                    f"every {DEFAULT_CADENCE_HOURS} h (${CADENCE_ENV}) when anything is new (${CADENCE_MIN_ENV}).",
     )
     def _sensor(context: dg.SensorEvaluationContext, telegram: TelegramIntelResource):
         limit = threshold if threshold is not None else _env_int(THRESHOLD_ENV, DEFAULT_THRESHOLD)
         interval = min_interval if min_interval is not None else timedelta(
             minutes=_env_int(MIN_INTERVAL_ENV, int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)))
+        every = cadence
+        if every is True:
+            hours = _env_int(CADENCE_ENV, DEFAULT_CADENCE_HOURS)
+            every = timedelta(hours=hours) if hours else None
+        floor = cadence_min if cadence_min is not None else _env_int(CADENCE_MIN_ENV, DEFAULT_CADENCE_MIN)
         with telegram.connect() as conn:
             decision, cursor = decide_retrain(conn, context.cursor, threshold=max(1, limit), min_interval=interval,
-                                              now=clock())
+                                              now=clock(), cadence=every or None, cadence_min=floor)
         if cursor is not None:
             context.update_cursor(cursor)
         return decision

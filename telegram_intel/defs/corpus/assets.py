@@ -7,6 +7,7 @@ from pydantic import Field
 from telegram_intel.defs.corpus.resources import CorpusResource
 from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
     MESSAGES_DEP,
     daily_message_partitions,
     partition_bounds,
@@ -54,7 +55,7 @@ class CleanMessagesConfig(dg.Config):
     group_name="corpus",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     tags={"telegram_intel/pii": "masked"},
 )
 def clean_messages(

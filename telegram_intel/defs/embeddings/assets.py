@@ -6,7 +6,11 @@ import dagster as dg
 from telegram_intel.defs.corpus.assets import clean_messages
 from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.metadata import materialize_result
-from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
+    daily_message_partitions,
+    partition_bounds,
+)
 from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel.pipeline.embeddings import embed_range, embeddings_report
 
@@ -17,7 +21,7 @@ from telegram_intel.pipeline.embeddings import embed_range, embeddings_report
     group_name="embeddings",
     kinds={"postgres", "pgvector"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     pool="heavy_ml",
 )
 def message_embeddings(

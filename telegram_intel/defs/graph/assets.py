@@ -5,6 +5,7 @@ import dagster as dg
 
 from telegram_intel.defs.metadata import as_json, materialize_result
 from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
     MESSAGES_DEP,
     daily_message_partitions,
     partition_bounds,
@@ -39,7 +40,7 @@ class KnowledgeGraphConfig(dg.Config):
     group_name="graph",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.single_run(),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     pool="llm",
     check_specs=[
         dg.AssetCheckSpec(

@@ -1,21 +1,30 @@
-"""Import of Telegram Desktop exports: one dynamic partition per export file in the inbox."""
+"""The ingest assets ``telegram_chats`` / ``telegram_users`` / ``telegram_messages``, materialized by either source:
+a Telegram Desktop export (one dynamic partition per file in the inbox) or the live account's incremental sync
+(the partition ``LIVE_PARTITION``). The work is in ``pipeline/ingest.py``."""
 
-
-import time
 from pathlib import Path
 
 import dagster as dg
-import sqlalchemy as sa
 
+from telegram_intel.defs.ingest.resources import TelethonSourceResource
+from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.resources import TelegramIntelResource
-from telegram_intel.lib.plots.charts import bar_chart_markdown
-from telegram_intel.pipeline.ingest import import_export
+from telegram_intel.pipeline import ingest as work
+from telegram_intel.sources.telethon.config import TelegramConfigError
+from telegram_intel.sources.telethon.source import (
+    TelegramNotAuthorized,
+    TelegramRetryLater,
+)
 
 telegram_exports_partitions = dg.DynamicPartitionsDefinition(name="telegram_exports")
+
+#: The partition of the live Telegram account (Telethon); every other key is an export file.
+LIVE_PARTITION = "telethon:live"
 
 CHATS = dg.AssetKey("telegram_chats")
 USERS = dg.AssetKey("telegram_users")
 MESSAGES = dg.AssetKey("telegram_messages")
+KEYS = {"telegram_chats": CHATS, "telegram_users": USERS, "telegram_messages": MESSAGES}
 
 
 def export_path(telegram: TelegramIntelResource, partition_key: str) -> Path:
@@ -37,63 +46,46 @@ def export_path(telegram: TelegramIntelResource, partition_key: str) -> Path:
                      "JSON: `telegram_messages`, `telegram_message_edits`, `telegram_files`.",
                      group_name="ingest", kinds={"postgres"}),
     ],
+    check_specs=[
+        dg.AssetCheckSpec("telegram_messages_match_source", asset=MESSAGES, blocking=True,
+                          description="Every message the source yielded is stored in its chat."),
+        dg.AssetCheckSpec("telegram_messages_dates_in_range", asset=MESSAGES, blocking=True,
+                          description="The written chats' messages are dated between Aug 2013 and tomorrow, and the "
+                                      "source's first and last dates are stored."),
+        dg.AssetCheckSpec("telegram_messages_replies_resolve", asset=MESSAGES,
+                          description="Replies point at stored messages of their chat (warns above 50 %: exports "
+                                      "start somewhere, so some replies point before the first message)."),
+    ],
     partitions_def=telegram_exports_partitions,
     can_subset=False,
+    pool="telegram_api",
 )
-def telegram_export_import(context: dg.AssetExecutionContext, telegram: TelegramIntelResource):
-    """Stream one Telegram Desktop export (result.json) into PostgreSQL, idempotently."""
+def telegram_ingest(context: dg.AssetExecutionContext, telegram: TelegramIntelResource,
+                    telethon: TelethonSourceResource):
+    """Stream one source into PostgreSQL, idempotently: an export file (partition = its path under the inbox), or
+    the whitelisted chats of the live account above each chat's high-water mark (partition `telethon:live`)."""
+    if context.partition_key == LIVE_PARTITION:
+        yield from _sync(context, telegram, telethon)
+        return
     path = export_path(telegram, context.partition_key)
     if not path.exists():
-        raise dg.Failure(f"export file {path} for partition {context.partition_key!r} does not exist")
-    started = time.perf_counter()
-    last_log = [0.0]
+        raise dg.Failure(f"export file {path} for partition {context.partition_key!r} does not exist",
+                         allow_retries=False)
+    stats = work.import_export(telegram.engine, path, telegram.settings().storage_dir,
+                               on_batch=lambda s: context.log.debug(f"{s.messages_seen:,} messages written"))
+    context.log.info(f"imported {stats.messages_seen:,} messages from {path} in {stats.seconds:.1f}s")
+    for name, report in work.export_reports(telegram.engine, stats, path).items():
+        yield materialize_result(report, asset_key=KEYS[name])
 
-    def progress(stats) -> None:
-        now = time.perf_counter()
-        if now - last_log[0] > 2:
-            last_log[0] = now
-            context.log.info(f"{path.name}: {stats.messages_seen:,} messages written ({stats.messages_per_second:,.0f}/s)")
 
-    stats = import_export(telegram.engine, path, telegram.settings().storage_dir, on_batch=progress)
-    duration = time.perf_counter() - started
-    context.log.info(f"imported {stats.messages_seen:,} messages from {path} in {duration:.1f}s")
-
-    with telegram.connect() as conn:
-        chats = conn.execute(sa.text("SELECT count(*) FROM telegram_chats")).scalar_one()
-        users = conn.execute(sa.text("SELECT count(*) FROM telegram_users")).scalar_one()
-        total = conn.execute(sa.text("SELECT count(*) FROM telegram_messages")).scalar_one()
-        per_day = conn.execute(
-            sa.text(
-                "SELECT date_trunc('day', date)::date AS day, count(*) FROM telegram_messages "
-                "WHERE date BETWEEN :lo AND :hi GROUP BY 1 ORDER BY 1"
-            ),
-            {"lo": stats.min_date, "hi": stats.max_date},
-        ).all() if stats.min_date else []
-
-    common = {"export_file": dg.MetadataValue.path(str(path)), "duration_s": round(duration, 3)}
-    yield dg.MaterializeResult(
-        asset_key=CHATS, metadata={**common, "chats_in_export": len(stats.chats), "chats_total": chats}
-    )
-    yield dg.MaterializeResult(
-        asset_key=USERS, metadata={**common, "users_in_export": stats.users_seen, "users_total": users}
-    )
-    yield dg.MaterializeResult(
-        asset_key=MESSAGES,
-        metadata={
-            **common,
-            "messages_in_export": stats.messages_seen,
-            "rows_new": stats.messages_new,
-            "rows_updated": stats.messages_updated,
-            "edits_recorded": stats.edits_recorded,
-            "files_stored": stats.files_stored,
-            "messages_total": total,
-            "first_message_at": stats.min_date.isoformat() if stats.min_date else "",
-            "last_message_at": stats.max_date.isoformat() if stats.max_date else "",
-            "messages_per_second": round(stats.messages_per_second),
-            "chat_fk_check": "per_batch" if stats.fk_checked_per_batch else "per_row",
-            "messages_per_day": dg.MetadataValue.md(
-                bar_chart_markdown([str(d) for d, _ in per_day], [n for _, n in per_day],
-                                   title=f"Messages per day in {path.name}")
-            ),
-        },
-    )
+def _sync(context: dg.AssetExecutionContext, telegram: TelegramIntelResource, telethon: TelethonSourceResource):
+    try:
+        results = telethon.sync(telegram.engine, telegram.settings().storage_dir, context.log)
+    except TelegramRetryLater as exc:  # Telegram said how long to wait: retry then
+        raise dg.RetryRequested(max_retries=5, seconds_to_wait=exc.seconds) from exc
+    except (TelegramConfigError, TelegramNotAuthorized) as exc:
+        raise dg.Failure(str(exc), allow_retries=False) from exc
+    except (OSError, ConnectionError) as exc:  # the network: try again later
+        raise dg.RetryRequested(max_retries=3, seconds_to_wait=60) from exc
+    for name, report in work.sync_reports(telegram.engine, results).items():
+        yield materialize_result(report, asset_key=KEYS[name])

@@ -10,7 +10,11 @@ from pydantic import Field
 from telegram_intel.db.llm_calls import usage_summary
 from telegram_intel.defs.labels.checks import INTENT_CHECK_SPECS, SUMMARY_CHECK_SPECS
 from telegram_intel.defs.metadata import materialize_result
-from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
+    daily_message_partitions,
+    partition_bounds,
+)
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
@@ -99,7 +103,7 @@ def partition_run(context: dg.AssetExecutionContext, kind: str, method: str, llm
     kinds={"postgres"},
     check_specs=INTENT_CHECK_SPECS,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     pool="llm",
 )
 def intent_labels(
@@ -129,7 +133,7 @@ def intent_labels(
     kinds={"postgres"},
     check_specs=SUMMARY_CHECK_SPECS,
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     pool="llm",
 )
 def message_summaries(

@@ -4,6 +4,7 @@ import dagster as dg
 
 from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
     MESSAGES_DEP,
     daily_message_partitions,
     partition_bounds,
@@ -20,7 +21,7 @@ USERS_DEP = dg.AssetDep("telegram_users", partition_mapping=dg.AllPartitionMappi
     group_name="stats",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.single_run(),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     check_specs=[
         dg.AssetCheckSpec("chat_statistics_match_messages", asset="chat_statistics",
                           description="The partition's message and service counts equal those in telegram_messages."),
@@ -39,7 +40,7 @@ def chat_statistics(context: dg.AssetExecutionContext, telegram: TelegramIntelRe
     group_name="stats",
     kinds={"postgres"},
     backfill_policy=dg.BackfillPolicy.single_run(),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=DAILY_ENRICHMENT,
     check_specs=[
         dg.AssetCheckSpec("user_activity_no_opted_out_users", asset="user_activity", blocking=True,
                           description="No row belongs to a user who opted out (is_ignored)."),

@@ -19,9 +19,10 @@ from typing import Any
 
 import dagster as dg
 
+from telegram_intel.ml import axolotl_pipes_entry
 from telegram_intel.ml.lora import LoraParams
 
-PIPES_ENTRY = Path(__file__).with_name("axolotl_pipes_entry.py")
+PIPES_ENTRY = Path(axolotl_pipes_entry.__file__)  # a standalone script: runs in the axolotl environment
 
 #: axolotl's fused LoRA kernels are Triton/CUDA only: on CPU they must be off or training fails at start.
 CPU_KERNEL_FLAGS = ("lora_mlp_kernel", "lora_qkv_kernel", "lora_o_kernel", "lora_embedding_kernel")

@@ -19,12 +19,8 @@ from telegram_intel.pipeline import training as store
 
 def _dataset_of_run(context: dg.AssetCheckExecutionContext, telegram: TelegramIntelResource) -> dict | None:
     """The dataset this run wrote (the latest one when the check runs alone)."""
-    import sqlalchemy as sa
-
     with telegram.connect() as conn:
-        row = conn.execute(sa.text("SELECT version FROM sft_datasets WHERE dagster_run_id = :r "
-                                   "ORDER BY created_at DESC LIMIT 1"), {"r": context.run.run_id}).scalar()
-        return store.get_dataset(conn, row) if row else store.latest_dataset(conn)
+        return store.dataset_of_run(conn, context.run.run_id)
 
 
 @dg.asset_check(asset=sft_dataset, blocking=True,

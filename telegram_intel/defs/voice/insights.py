@@ -2,27 +2,25 @@
 
 
 import os
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from telegram_intel.db.llm_calls import usage_summary
-from telegram_intel.defs.partitions import daily_message_partitions, partition_bounds
+from telegram_intel.defs.metadata import materialize_result
+from telegram_intel.defs.partitions import (
+    DAILY_ENRICHMENT,
+    daily_message_partitions,
+    partition_bounds,
+)
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
-from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.pipeline.voice_analysis import (
+    analyse_window,
+)
 from telegram_intel.pipeline.voice_modes import (
     MODES_FILE_ENV,
     ModeRegistryError,
     load_registry,
-)
-from telegram_intel.pipeline import voice as store
-from telegram_intel.pipeline.voice_analysis import (
-    InsightRunner,
-    InsightTask,
-    RunStats,
-    build_plans,
-    mask_transcript,
 )
 
 METHOD_CHOICES = ("auto", "offline", "llm")
@@ -62,23 +60,14 @@ def _resolve_mode(method: str, llm: LLMResource) -> str:
     return method
 
 
-def _needs_run(existing: dict[str, Any] | None, sha: str, target: str, force: bool) -> bool:
-    if force or not existing:
-        return True
-    if existing.get("sha") != sha or existing.get("status") != "ok":
-        return True
-    if existing.get("method") == target:
-        return False
-    # offline never replaces an LLM answer of the same transcript
-    return not (target.startswith("offline:") and str(existing.get("method", "")).startswith("llm:"))
-
-
 @dg.asset(
     partitions_def=daily_message_partitions,
     deps=[dg.AssetDep("voice_transcripts")],
     group_name="voice",
     kinds={"postgres", "openai"},
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=31),
+    automation_condition=DAILY_ENRICHMENT,
+    pool="llm",
 )
 def voice_insights(
     context: dg.AssetExecutionContext,
@@ -103,74 +92,11 @@ def voice_insights(
     except ModeRegistryError as exc:
         raise dg.Failure(str(exc)) from exc
     tags = {"asset": "voice_insights", "run_id": context.run.run_id, "partition": _window_label(context)}
-    settings = llm.settings() if mode == "llm" else None
-    plans = build_plans(modes, settings, telegram.engine, tags)
-    skipped = {p.mode.name: "no LLM configured and no offline method" for p in plans if p.method is None}
-    active = [p for p in plans if p.method is not None]
-    targets = {p.mode.name: p.method for p in active}
-    context.log.info("modes: " + "; ".join(f"{p.mode.name} → {p.method}" for p in active) +
-                     (f"; skipped: {', '.join(skipped)}" if skipped else ""))
+    report = analyse_window(
+        telegram.engine, lo, hi, modes, mode=mode, requested=config.method,
+        settings=llm.settings() if mode == "llm" else None, tags=tags, llm_description=llm.describe(),
+        llm_usage=lambda: usage_summary(telegram.engine, tags=tags), concurrency=config.concurrency,
+        breaker_limit=config.llm_max_consecutive_failures, batch_size=config.batch_size, force=config.force,
+        label=_window_label(context))
+    return materialize_result(report)
 
-    with telegram.engine.begin() as conn:
-        purged = store.purge_opted_out(conn)
-        rows = store.transcripts_for_insights(conn, lo, hi)
-    tasks: list[InsightTask] = []
-    up_to_date = 0
-    for r in rows:
-        sha = store.text_sha256(r.text)
-        existing = r.existing or {}
-        todo = tuple(name for name, target in targets.items()
-                     if _needs_run(existing.get(name), sha, target, config.force))
-        up_to_date += len(targets) - len(todo)
-        if todo:
-            tasks.append(InsightTask(chat_id=r.chat_id, message_id=r.message_id, date=r.date,
-                                     transcript_model=r.model, transcript_sha256=sha, text=mask_transcript(r.text),
-                                     language=r.language, duration_s=r.duration_s, modes=todo))
-    context.log.info(f"{len(tasks)} of {len(rows)} transcripts in {_window_label(context)} to analyse "
-                     f"({up_to_date} mode rows up to date)")
-
-    def write(batch: list[dict[str, Any]]) -> None:
-        with telegram.engine.begin() as conn:
-            store.upsert_insights(conn, batch)
-
-    def progress(stats: RunStats, total: int) -> None:
-        context.log.info(f"analysed {stats.transcripts}/{total} transcripts ({stats.rows} rows, "
-                         f"{sum(stats.fallbacks.values())} offline fallbacks) in {stats.seconds:.1f}s")
-
-    runner = InsightRunner(active, concurrency=config.concurrency, breaker_limit=config.llm_max_consecutive_failures)
-    try:
-        stats = runner.run(tasks, write, batch_size=config.batch_size, progress=progress)
-    finally:
-        runner.close()
-
-    methods = dict(stats.methods)
-    metadata: dict[str, Any] = {
-        "mode": mode,
-        "method_requested": config.method,
-        "modes": dg.MetadataValue.json({p.mode.name: p.describe() for p in active}),
-        "modes_skipped": dg.MetadataValue.json(skipped),
-        "transcripts_in_partition": len(rows),
-        "transcripts_analysed": stats.transcripts,
-        "rows_written": stats.rows,
-        "rows_up_to_date": up_to_date,
-        "methods_written": dg.MetadataValue.json(methods),
-        "methods_chart": dg.MetadataValue.md(bar_chart_markdown(
-            list(methods), list(methods.values()), title=f"voice_insights rows by method ({_window_label(context)})")),
-        "status": dg.MetadataValue.json(dict(stats.status)),
-        "errors": sum(n for key, n in stats.status.items() if key.endswith(":error")),
-        "llm_fallbacks": dg.MetadataValue.json(dict(stats.fallbacks)),
-        "peak_concurrent_llm_calls": stats.peak_concurrent_calls,
-        "opted_out_rows_purged": dg.MetadataValue.json(purged),
-        "duration_s": round(stats.seconds, 3),
-        "window": f"[{lo.isoformat()}, {hi.isoformat()})",
-        **{k: v for k, v in llm.describe().items() if v is not None},
-    }
-    if mode == "llm":
-        metadata.update({
-            "llm_answers": dg.MetadataValue.json(dict(stats.llm_ok)),
-            "llm_failed": dg.MetadataValue.json(dict(stats.llm_failed)),
-            "llm_failure_kinds": dg.MetadataValue.json(dict(stats.failure_kinds)),
-            "llm_skipped_after_breaker": dg.MetadataValue.json(dict(stats.skipped_after_breaker)),
-            **usage_summary(telegram.engine, tags=tags),
-        })
-    return dg.MaterializeResult(metadata=metadata)
