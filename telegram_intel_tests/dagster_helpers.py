@@ -19,7 +19,8 @@ def resources(database_url: str | None = None, *, llm: LLMResource | None = None
 def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
     """The metadata values of ``asset``'s first materialization in ``result`` (a ranged run reports one per
     partition, all with the run's metadata)."""
-    mats = result.asset_materializations_for_node(asset.replace("/", "__"))
+    mats = [e.materialization for e in result.get_asset_materialization_events()
+            if e.asset_key.to_user_string() == asset]
     assert mats, f"{asset} was not materialized"
     return {k: v.value for k, v in mats[0].metadata.items()}
 

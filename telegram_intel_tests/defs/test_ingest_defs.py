@@ -20,38 +20,6 @@ from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel.lib.export_parser import iter_export
 from telegram_intel.lib.records import ChatRecord
 
-SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
-
-
-def graph_snapshot() -> dict:
-    """Keys, deps, partitions, checks and automation of every asset: changes only on purpose."""
-    graph = defs.resolve_asset_graph()
-    out = {}
-    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
-        node = graph.get(key)
-        out[key.to_user_string()] = {
-            "deps": sorted(p.to_user_string() for p in node.parent_keys),
-            "group": node.group_name,
-            "partitions": type(node.partitions_def).__name__ if node.partitions_def else None,
-            "automation": str(node.automation_condition.get_label()) if node.automation_condition else None,
-            "checks": sorted(c.name for c in node.check_keys),
-        }
-    out["_jobs"] = sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__"))
-    out["_sensors"] = sorted(s.name for s in defs.sensors or [])
-    out["_schedules"] = sorted(s.name for s in defs.schedules or [])
-    return out
-
-
-def test_asset_graph_matches_snapshot():
-    current = graph_snapshot()
-    if os.environ.get("UPDATE_SNAPSHOT") == "1":
-        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
-    assert current == json.loads(SNAPSHOT.read_text()), "asset graph changed: rerun with UPDATE_SNAPSHOT=1 if intended"
-
-
-def test_definitions_validate():
-    dg.Definitions.validate_loadable(defs)
-
 
 def _copy_fixture(fixtures_dir: Path, name: str, inbox: Path, key: str) -> str:
     target = inbox / key

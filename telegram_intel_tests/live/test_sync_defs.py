@@ -93,10 +93,12 @@ def test_one_sync_schedule_every_six_hours_for_the_live_partition(monkeypatch):
     monkeypatch.delenv("TELEGRAM_FEATURE_ENABLED", raising=False)
     assert isinstance(telegram_sync_schedule(dg.build_schedule_context()), dg.SkipReason)
     monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "true")
-    result = telegram_sync_schedule(dg.build_schedule_context())
-    (request,) = result.run_requests
-    assert request.partition_key == LIVE_PARTITION
-    assert result.dynamic_partitions_requests[0].partition_keys == [LIVE_PARTITION]
+    with dg.instance_for_test() as instance:
+        request = telegram_sync_schedule(dg.build_schedule_context(instance=instance))
+        assert request.partition_key == LIVE_PARTITION
+        assert instance.get_dynamic_partitions(telegram_exports_partitions.name) == [LIVE_PARTITION]
+        telegram_sync_schedule(dg.build_schedule_context(instance=instance))  # the next tick adds nothing
+        assert instance.get_dynamic_partitions(telegram_exports_partitions.name) == [LIVE_PARTITION]
 
 
 def test_sync_is_part_of_the_project_graph(monkeypatch):

@@ -28,7 +28,7 @@ def telegram_sync_schedule(context: dg.ScheduleEvaluationContext):
         return dg.SkipReason(str(exc))
     if not enabled:
         return dg.SkipReason("TELEGRAM_FEATURE_ENABLED is not true")
-    return dg.ScheduleResult(
-        run_requests=[dg.RunRequest(partition_key=LIVE_PARTITION, tags={"telegram_intel/source": "telethon"})],
-        dynamic_partitions_requests=[telegram_exports_partitions.build_add_request([LIVE_PARTITION])],
-    )
+    # The live partition exists from the first sync on (schedules cannot return partition requests).
+    if not context.instance.has_dynamic_partition(telegram_exports_partitions.name, LIVE_PARTITION):
+        context.instance.add_dynamic_partitions(telegram_exports_partitions.name, [LIVE_PARTITION])
+    return dg.RunRequest(partition_key=LIVE_PARTITION, tags={"telegram_intel/source": "telethon"})
