@@ -17,6 +17,19 @@ import sqlalchemy as sa
 from telegram_intel.db.embedded import EmbeddedPostgres
 from telegram_intel.db.engine import make_engine, upgrade
 
+# Fixtures of the test folders that share them (the test tree mirrors the package, so one domain's tests sit in
+# several folders).
+pytest_plugins = [
+    "telegram_intel_tests.support.corpus",
+    "telegram_intel_tests.support.graph",
+    "telegram_intel_tests.support.labels",
+    "telegram_intel_tests.support.llm",
+    "telegram_intel_tests.support.profiles",
+    "telegram_intel_tests.support.telethon",
+    "telegram_intel_tests.support.training",
+    "telegram_intel_tests.support.voice",
+]
+
 # Real Telegram Desktop exports (MIT; LICENSE and provenance beside them).
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram-desktop-exports"
 
@@ -83,3 +96,11 @@ def ti_env(tmp_path, database_url, monkeypatch):
 def fixtures_dir() -> Path:
     assert FIXTURES.is_dir(), f"fixtures not found at {FIXTURES}"
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def no_llm_env(monkeypatch):
+    """Tests start offline: no LLM endpoint, voice modes file or whisper model from the developer's environment."""
+    for name in ("TELEGRAM_INTEL_LLM_ENABLED", "TELEGRAM_INTEL_LLM_BASE_URL", "TELEGRAM_INTEL_LLM_API_KEY",
+                 "TELEGRAM_INTEL_LLM_MODEL", "TELEGRAM_INTEL_VOICE_MODES_FILE", "TELEGRAM_INTEL_WHISPER_MODEL"):
+        monkeypatch.delenv(name, raising=False)

@@ -22,8 +22,8 @@ from telegram_intel.llm import (
     RetryPolicy,
 )
 from telegram_intel.llm.prompts import PromptError
-from telegram_intel_tests.llm.conftest import API_KEY
-from telegram_intel_tests.llm.fake_openai import Reply, completion, error, hang, ok
+from telegram_intel_tests.support.fake_openai import Reply, completion, error, hang, ok
+from telegram_intel_tests.support.llm import API_KEY
 
 SUMMARY = {"summary": "Asks where to buy a used 3ds Max licence.", "keywords": ["3ds max", "licence", "used"]}
 INTENT = {

@@ -1,0 +1,314 @@
+"""The web UI over HTTP on 127.0.0.1 (a real server in a thread): pages, filters, overrides, bad input, CSRF,
+token, opted-out users; and one browser test in headless Chromium (Selenium + Debian's chromium-driver)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+
+from telegram_intel.web.app import WebServer
+from telegram_intel_tests.support.profiles import (
+    ARTIFACTS,
+    materialize_profiles,
+    profiles,
+)
+
+CORPUS = {"limit": 40}
+
+
+class Client:
+    """A tiny browser: cookies, forms, no redirects followed automatically unless asked."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, str]:
+        req = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def post(self, path: str, data: dict, headers: dict | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        req = urllib.request.Request(self.base + path, data=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        try:
+            with self.opener.open(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "ti_csrf")
+
+
+def _error(html: str) -> str:
+    m = re.search(r'id="error">(.*?)</div>', html, re.S)
+    return unescape(m.group(1)).strip() if m else ""
+
+
+@pytest.fixture
+def site(engine, imported, database_url):
+    assert materialize_profiles(database_url, corpus_config=CORPUS).success
+    server = WebServer(engine, "127.0.0.1", 0, quiet=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _manual(engine) -> dict:
+    with engine.connect() as conn:
+        return {r[0]: r[1:] for r in conn.execute(sa.text(
+            "SELECT user_id, manual_override, manual_job_label, manual_sector FROM telegram_user_ai_profiles"))}
+
+
+def test_pages_and_filters(engine, imported, site):
+    c = Client(site.url)
+    status, html = c.get("/people")
+    assert status == 200
+    assert "AI guess" in html and "insufficient data" in html  # the rare users' badge
+    rows = profiles(engine)
+    dentist = next(u for u in imported.truth["users"] if not u["rare"] and not u["opt_out"])
+    job = rows[dentist["user_id"]]["job_label"]
+    status, html = c.get("/people?" + urllib.parse.urlencode({"job": job}))
+    listed = set(map(int, re.findall(r'data-user-id="(\d+)"', html)))
+    expected = {uid for uid, r in rows.items() if r["job_label"] == job}
+    assert listed == expected and dentist["user_id"] in listed
+    # confidence slider: 100 hides every AI guess (none is that sure), a manual correction passes
+    status, html = c.get("/people?min_confidence=100")
+    assert 'data-user-id="' not in html
+    # detail panel: groups, evidence keywords, recent messages, the form
+    status, html = c.get(f"/people?user={dentist['user_id']}")
+    assert status == 200 and 'id="override-form"' in html and "Groups" in html and "Recent messages" in html
+    assert "Evidence:" in html
+    # Telegram tab: chats, filters, a message detail
+    status, html = c.get("/telegram")
+    assert status == 200 and "Followed chats" in html
+    chat_id = int(re.search(r'href="/telegram\?chat=(-?\d+)', html).group(1))
+    for kind in ("media", "links", "all"):
+        status, html = c.get(f"/telegram?chat={chat_id}&filter={kind}")
+        assert status == 200
+    msg = int(re.search(r"msg=(\d+)", html).group(1))
+    status, html = c.get(f"/telegram?chat={chat_id}&msg={msg}")
+    assert status == 200 and "AI summary" in html
+    status, html = c.get("/telegram?filter=<script>")
+    assert status == 400 and "unknown filter" in _error(html) and "<script>" not in html
+    status, html = c.get("/settings")
+    assert status == 200 and "Maximum user analyses per day" in html
+
+
+def test_override_via_http_and_bad_input(engine, imported, site):
+    c = Client(site.url)
+    c.get("/people")
+    uid = next(u["user_id"] for u in imported.truth["users"] if not u["rare"] and not u["opt_out"])
+    before = _manual(engine)
+    token = c.csrf()
+    bad = [
+        ({"user_id": uid, "job_label": "", "sector": "x"}, 400, "Job is required"),
+        ({"user_id": uid, "job_label": "x" * 81, "sector": ""}, 400, "too long"),
+        ({"user_id": uid, "job_label": "<script>alert(1)</script>", "sector": ""}, 400, "may not contain HTML"),
+        ({"user_id": uid, "job_label": "Dentist", "sector": "<b>x</b>"}, 400, "may not contain HTML"),
+        ({"user_id": 999, "job_label": "Dentist", "sector": ""}, 400, "unknown user id 999"),
+        ({"user_id": "abc", "job_label": "Dentist", "sector": ""}, 400, "whole number"),
+    ]
+    for data, status_expected, message in bad:
+        status, html = c.post("/people/override", {"csrf_token": token, **data})
+        assert status == status_expected, (data, status, _error(html))
+        assert message in _error(html), (data, _error(html))
+        assert "<script>alert(1)</script>" not in html  # echoed back escaped, never as markup
+    status, html = c.post("/people/override", {"csrf_token": "forged", "user_id": uid, "job_label": "Dentist"})
+    assert status == 403 and "CSRF" in _error(html)
+    status, html = c.post("/people/override", {"user_id": uid, "job_label": "Dentist"})
+    assert status == 403
+    status, html = c.post("/people/override", {"csrf_token": token, "user_id": uid, "job_label": "Dentist"},
+                          headers={"Origin": "http://evil.example"})
+    assert status == 403
+    assert _manual(engine) == before  # nothing changed
+
+    status, html = c.post("/people/override", {"csrf_token": token, "user_id": uid, "job_label": "  Orthodontist ",
+                                               "sector": "Healthcare", "back": "job=dentist"})
+    assert status == 200 and "Correction saved." in html and "(manual)" in html
+    assert _manual(engine)[uid] == (True, "Orthodontist", "healthcare")
+    status, html = c.post("/people/override/clear", {"csrf_token": token, "user_id": uid})
+    assert status == 200 and _manual(engine)[uid] == (False, None, None)
+
+    # settings: bad values change nothing, good ones are saved
+    status, html = c.post("/settings", {"csrf_token": token, "profile_min_messages": "0",
+                                        "profile_daily_max": "10", "sync_enabled": "on"})
+    assert status == 400 and "between 1 and 1000" in _error(html)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM app_settings")).scalar_one() == 0
+    status, html = c.post("/settings", {"csrf_token": token, "profile_min_messages": "7", "profile_daily_max": "10"})
+    assert status == 200 and "Settings saved." in html
+    from telegram_intel.db.app_settings import get_settings
+
+    assert get_settings(engine) == {"sync_enabled": False, "profile_min_messages": 7, "profile_daily_max": 10}
+
+
+def test_opted_out_user_text_never_shown(engine, imported, site, database_url):
+    out_id = imported.opt_out_id
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE telegram_users SET is_ignored = true WHERE user_id = :u"), {"u": out_id})
+        # texts only this user wrote (the sample's templates repeat across users)
+        texts = [t for (t,) in conn.execute(sa.text(
+            "SELECT m.text FROM telegram_messages m WHERE m.sender_id = :u AND length(m.text) > 25 AND NOT EXISTS ("
+            " SELECT 1 FROM telegram_messages o WHERE o.sender_id IS DISTINCT FROM :u"
+            " AND left(o.text, 25) = left(m.text, 25))"), {"u": out_id})]
+    assert texts
+    c = Client(site.url)
+    status, html = c.get(f"/people?user={out_id}")
+    assert status == 200 and "opted out" in html
+    pages = [html]
+    status, html = c.get("/telegram")
+    chat_ids = set(re.findall(r'href="/telegram\?chat=(-?\d+)', html))
+    for chat_id in chat_ids:
+        pages.append(c.get(f"/telegram?chat={chat_id}")[1])
+        with engine.connect() as conn:
+            mids = conn.execute(sa.text("SELECT message_id FROM telegram_messages WHERE chat_id = :c AND sender_id = :u"
+                                        " LIMIT 3"), {"c": int(chat_id), "u": out_id}).scalars().all()
+        pages += [c.get(f"/telegram?chat={chat_id}&msg={m}")[1] for m in mids]
+    body = unescape("\n".join(pages))
+    assert "[hidden: this person opted out" in body
+    for t in texts:
+        assert t[:25] not in body
+    status, html = c.post("/people/override", {"csrf_token": c.csrf(), "user_id": out_id, "job_label": "Spy"})
+    assert status == 400 and "opted out" in _error(html)
+
+
+def test_access_token(engine, imported, database_url):
+    server = WebServer(engine, "127.0.0.1", 0, token="s3cret-token-value", quiet=True).start()
+    try:
+        c = Client(server.url)
+        status, html = c.get("/people")
+        assert status == 401 and "access token" in _error(html).lower()
+        assert c.get("/settings", headers={"Authorization": "Bearer wrong"})[0] == 401
+        assert c.get("/settings", headers={"Authorization": "Bearer s3cret-token-value"})[0] == 200
+        status, html = c.get("/people?token=s3cret-token-value")  # sets the cookie, redirects without the token
+        assert status == 200 and "People" in html
+        assert c.get("/settings")[0] == 200
+        assert c.get("/people", headers={"Host": "evil.example:80"})[0] == 421  # DNS rebinding guard
+    finally:
+        server.stop()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+# Outside CI a machine without the browser skips this test; in CI (CI=true) a missing browser is a failure.
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
+                    reason="needs Debian's chromium and chromium-driver")
+def test_browser_filter_by_job_and_save_override(engine, imported, site, tmp_path):
+    assert CHROMIUM and CHROMEDRIVER, "install Debian's chromium and chromium-driver (scripts/setup.sh)"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    rows = profiles(engine)
+    target = next(u for u in imported.truth["users"] if not u["rare"] and not u["opt_out"])
+    job = rows[target["user_id"]]["job_label"]
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1000"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        wait = WebDriverWait(driver, 20)
+        driver.get(site.url + "/people")
+        Select(driver.find_element(By.ID, "filter-job")).select_by_value(job)
+        driver.find_element(By.ID, "apply-filters").click()
+        wait.until(EC.url_contains("job="))
+        listed = {int(tr.get_attribute("data-user-id"))
+                  for tr in driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")}
+        assert listed == {uid for uid, r in rows.items() if r["job_label"] == job}
+        for cell in driver.find_elements(By.CSS_SELECTOR, "#people-table td.job-cell"):
+            assert job in cell.text and "AI guess" in cell.text
+        driver.find_element(By.CSS_SELECTOR, f'tr[data-user-id="{target["user_id"]}"] a.person-link').click()
+        wait.until(EC.presence_of_element_located((By.ID, "override-form")))
+        assert "AI guess" in driver.find_element(By.ID, "ai-guess").text
+        field = driver.find_element(By.ID, "override-job")
+        field.clear()
+        field.send_keys("Senior Orthodontist")
+        sector = driver.find_element(By.ID, "override-sector")
+        sector.clear()
+        sector.send_keys("healthcare")
+        driver.find_element(By.ID, "override-save").click()
+        notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
+        assert "Correction saved" in notice.text
+        assert "(manual)" in driver.find_element(By.ID, "manual-value").text
+        driver.save_screenshot(str(ARTIFACTS / "people_override.png"))
+        # the corrected job is now a filter value of its own, and the row says (manual)
+        Select(driver.find_element(By.ID, "filter-job")).select_by_value("Senior Orthodontist")
+        driver.find_element(By.ID, "apply-filters").click()
+        wait.until(EC.url_contains("Senior+Orthodontist"))
+        rows_now = driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")
+        assert [int(r.get_attribute("data-user-id")) for r in rows_now] == [target["user_id"]]
+        assert "Senior Orthodontist" in rows_now[0].text and "(manual)" in rows_now[0].text
+        driver.save_screenshot(str(ARTIFACTS / "people_filtered_manual.png"))
+        # Telegram tab: pick the first message of the first chat, links filter too
+        driver.get(site.url + "/telegram")
+        driver.find_element(By.CSS_SELECTOR, "#messages ul.messages li a").click()
+        wait.until(EC.url_contains("msg="))
+        assert "AI summary" in driver.find_element(By.ID, "detail").text
+        driver.save_screenshot(str(ARTIFACTS / "telegram_tab.png"))
+    finally:
+        driver.quit()
+    assert (ARTIFACTS / "people_override.png").stat().st_size > 10_000
+    saved = profiles(engine)[target["user_id"]]
+    assert saved["manual_override"] is True
+    assert (saved["manual_job_label"], saved["manual_sector"]) == ("Senior Orthodontist", "healthcare")
+    assert saved["job_label"] == job  # the AI guess is kept beside the correction
+
+
+def test_cli_web_command_serves(engine, imported, database_url, tmp_path):
+    """`telegram-intel web` as a process (the command group here is a stand-in for the real one)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import click\nfrom telegram_intel.cli.web import register\n"
+              "@click.group()\ndef main():\n    pass\nregister(main)\nmain()\n")
+    env = {**os.environ, "TELEGRAM_INTEL_DATABASE_URL": database_url, "TELEGRAM_INTEL_HOME": str(tmp_path),
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("TELEGRAM_INTEL_WEB_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-c", script, "web", "--port", "0", "--quiet", "--token", "tok-123"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL),
+                                                signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("serving on ") or not line:
+                break
+        assert line.startswith("serving on http://127.0.0.1:"), line
+        base = line.split()[2]
+        c = Client(base)
+        assert c.get("/people")[0] == 401
+        status, html = c.get("/people?token=tok-123")
+        assert status == 200 and 'id="people-table"' in html
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
