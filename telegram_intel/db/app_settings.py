@@ -58,16 +58,10 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
-def _exists(conn) -> bool:
-    return bool(conn.execute(sa.text("SELECT to_regclass('app_settings') IS NOT NULL")).scalar_one())
-
-
 def get_settings(engine: Engine) -> dict[str, Any]:
     """Every setting (defaults filled in)."""
     out = {k: s.default for k, s in SETTINGS.items()}
     with engine.connect() as conn:
-        if not _exists(conn):
-            return out
         for key, value in conn.execute(sa.text("SELECT key, value FROM app_settings")):
             spec = SETTINGS.get(key)
             if spec is None:

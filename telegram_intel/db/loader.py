@@ -51,7 +51,7 @@ FILE_COLUMNS = (
     "width", "height", "duration_seconds", "sha256",
 )
 
-_STAGE_DDL = f"""
+_STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS stage_messages (
     chat_id bigint, message_id bigint, kind text, date timestamptz, edit_date timestamptz, sender_id bigint,
     sender_name text, text text, entities jsonb, reply_to_message_id bigint, reply_to_peer_id bigint,

@@ -107,28 +107,6 @@ class Message(Timestamps, Base):
     ai_processed: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
-class MessageEdit(Base):
-    """Earlier versions of a message, written when a newer version replaces the text."""
-
-    __tablename__ = "telegram_message_edits"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["chat_id", "message_id"],
-            ["telegram_messages.chat_id", "telegram_messages.message_id"],
-            ondelete="CASCADE",
-        ),
-        Index("ix_telegram_message_edits_msg", "chat_id", "message_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
-    edit_date: Mapped[datetime | None]
-    text: Mapped[str] = mapped_column(Text)
-    entities: Mapped[list[Any] | None]
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
-
-
 class File(Timestamps, Base):
     __tablename__ = "telegram_files"
     __table_args__ = (
@@ -160,21 +138,6 @@ class File(Timestamps, Base):
     ai_tags: Mapped[list[Any] | None]
 
 
-class Statistic(Base):
-    """Cached counters (seed 000 'Statistics'): one row per metric and calculation."""
-
-    __tablename__ = "telegram_statistics"
-    __table_args__ = (Index("ix_telegram_statistics_metric", "metric_name", "calculated_at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    chat_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE")
-    )
-    metric_name: Mapped[str] = mapped_column(String(64))
-    metric_value: Mapped[int] = mapped_column(BigInteger)
-    calculated_at: Mapped[datetime] = mapped_column(server_default=func.now())
-
-
 class ImportRun(Base):
     """One import of one source (an export file, a sync). Written on success and on failure."""
 
@@ -192,13 +155,3 @@ class ImportRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class SyncCursor(Base):
-    """Per-chat high-water mark of the live sync; advanced only after the batch commits."""
-
-    __tablename__ = "telegram_sync_cursors"
-
-    chat_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE"), primary_key=True
-    )
-    last_message_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

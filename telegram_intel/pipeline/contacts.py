@@ -16,10 +16,6 @@ _LINK_SQL = ("(m.text ~* '(https?://|www\\.|t\\.me/)' OR m.entities @> '[{\"type
 MESSAGE_FILTERS = ("all", "media", "links")
 
 
-def _exists(conn, table: str) -> bool:
-    return bool(conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar_one())
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Telegram tab
 
@@ -96,7 +92,7 @@ def message(engine: Engine, chat_id: int, message_id: int) -> dict[str, Any] | N
         if row is None:
             return None
         out = _message_row(row)
-        if not out["hidden"] and not out["ai_summary"] and _exists(conn, "message_summaries"):
+        if not out["hidden"] and not out["ai_summary"]:
             s = conn.execute(sa.text(
                 "SELECT summary, keywords, method FROM message_summaries WHERE chat_id = :c AND message_id = :m"
                 " ORDER BY updated_at DESC LIMIT 1"), {"c": chat_id, "m": message_id}).first()

@@ -16,7 +16,7 @@ import secrets
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -172,26 +172,13 @@ def _pseudonymizer(conn: Connection, secret: str, options: CleaningConfig) -> Ps
     return Pseudonymizer(secret, names, keep_ids=() if options.pseudonymize_owner else owners)
 
 
-def _transcripts_sql(conn: Connection) -> tuple[str, str]:
-    """Hook for voice messages: when a ``voice_transcripts`` table exists (chat_id, message_id, text; the
-    newest non-empty, non-error row per message by ``updated_at``/``created_at`` when it has them — one row per
-    transcription model), its text becomes the message text and the row is marked ``is_transcript``.
-    Returns (join SQL, transcript column SQL)."""
-    exists = conn.execute(sa.text("SELECT to_regclass('voice_transcripts') IS NOT NULL")).scalar_one()
-    if not exists:
-        return "", "NULL::text"
-    cols = set(conn.execute(sa.text(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'voice_transcripts'"
-    )).scalars())
-    if not {"chat_id", "message_id", "text"} <= cols:
-        return "", "NULL::text"
-    order = next((f", {c} DESC" for c in ("updated_at", "created_at") if c in cols), "")
-    ok = " AND vt.status IS DISTINCT FROM 'error'" if "status" in cols else ""
-    join = (
-        " LEFT JOIN LATERAL (SELECT vt.text FROM voice_transcripts vt WHERE vt.chat_id = m.chat_id "
-        f"AND vt.message_id = m.message_id AND coalesce(vt.text, '') <> ''{ok} ORDER BY vt.chat_id{order} LIMIT 1) t ON true"
-    )
-    return join, "t.text"
+#: Voice messages: the newest non-empty, non-error transcript (any model) becomes the message text, and the row is
+#: marked ``is_transcript``.
+TRANSCRIPT_JOIN = (
+    " LEFT JOIN LATERAL (SELECT vt.text FROM voice_transcripts vt WHERE vt.chat_id = m.chat_id"
+    " AND vt.message_id = m.message_id AND coalesce(vt.text, '') <> '' AND vt.status <> 'error'"
+    " ORDER BY vt.updated_at DESC LIMIT 1) t ON true"
+)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -213,12 +200,8 @@ RETURNING (xmax = 0) AS inserted
 """
 
 
-def _existing_tables(conn: Connection, names: Iterable[str]) -> list[str]:
-    return [n for n in names if conn.execute(sa.text("SELECT to_regclass(:n) IS NOT NULL"), {"n": n}).scalar_one()]
-
-
 def _purge_derived(conn: Connection, keys_table: str, stats: CleanStats) -> None:
-    for table in _existing_tables(conn, DERIVED_MESSAGE_TABLES):
+    for table in DERIVED_MESSAGE_TABLES:
         n = conn.execute(sa.text(
             f"DELETE FROM {table} d USING {keys_table} k WHERE d.chat_id = k.chat_id AND d.message_id = k.message_id"
         )).rowcount
@@ -249,10 +232,9 @@ def purge_ignored_users(conn: Connection, stats: CleanStats | None = None) -> in
         "FROM _ignored_keys k WHERE m.chat_id = k.chat_id AND m.message_id = k.message_id "
         "AND (m.ai_summary IS NOT NULL OR m.ai_keywords IS NOT NULL OR m.ai_processed)"
     ))
-    if conn.execute(sa.text("SELECT to_regclass('user_activity') IS NOT NULL")).scalar_one():
-        conn.execute(sa.text(
-            "DELETE FROM user_activity a USING telegram_users u WHERE u.user_id = a.user_id AND u.is_ignored"
-        ))
+    conn.execute(sa.text(
+        "DELETE FROM user_activity a USING telegram_users u WHERE u.user_id = a.user_id AND u.is_ignored"
+    ))
     stats.purged_ignored += n
     return n
 
@@ -278,7 +260,7 @@ def clean_range(
 
     with engine.begin() as conn:
         pz = _pseudonymizer(conn, secret, options) if options.pseudonymize else None
-        join, transcript = _transcripts_sql(conn)
+        join, transcript = TRANSCRIPT_JOIN, "t.text"
         # The same lock for every window: concurrent partitions would otherwise race on the global purge.
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7244516602)"))
         purge_ignored_users(conn, stats)

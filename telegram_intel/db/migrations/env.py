@@ -2,8 +2,6 @@ from alembic import context
 
 import telegram_intel.db.enrichment_models  # noqa: F401  (registers tables on Base.metadata)
 import telegram_intel.db.llm_calls  # noqa: F401
-import telegram_intel.db.profile_models  # noqa: F401
-import telegram_intel.db.training_models  # noqa: F401
 import telegram_intel.db.voice_models  # noqa: F401
 from telegram_intel.db.models import Base
 

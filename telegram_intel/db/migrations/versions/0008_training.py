@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_persona_evaluations_adapter", "persona_evaluations", ["adapter_id"], unique=False)
-    # The retrain sensor's "new messages since the last trained watermark" count (see training_models.py).
+    # The retrain sensor's "new messages since the last trained watermark" count (see pipeline/training.py: count_messages_after).
     op.create_index(
         "ix_telegram_messages_watermark", "telegram_messages", ["date", "chat_id", "message_id"], unique=False,
         postgresql_where=sa.text("kind <> 'service'"),
