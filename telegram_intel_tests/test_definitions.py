@@ -55,3 +55,18 @@ def test_graph_orders_enrichment_after_ingest_and_profiles_after_embeddings():
     automated = {k for k in parents if graph.get(dg.AssetKey(k)).automation_condition is not None}
     assert {"clean_messages", "message_embeddings", "intent_labels", "user_profiles"} <= automated
     assert not automated & {"telegram_messages", "sft_dataset", "lora_adapter", "persona_eval"}
+
+
+def test_code_location_loads_like_the_webserver_does(tmp_path):
+    """`dagster definitions validate` loads the workspace the way `dagster dev` does."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(repo / "workspace.yaml")],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "All code locations passed validation" in out.stdout + out.stderr

@@ -75,6 +75,7 @@ def login_cmd(string_session: bool) -> None:
 def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) -> None:
     """Incremental history sync of the whitelisted chats into the database (resumable)."""
     from telegram_intel.db.engine import open_engine
+    from telegram_intel.db.sync_state import DatabaseSyncStore
     from telegram_intel.sources.telethon.config import (
         TelegramConfigError,
         parse_allowed_chats,
@@ -106,7 +107,7 @@ def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) ->
     settings = load_settings()
     with open_engine(settings) as engine:
         try:
-            results = asyncio.run(run_sync(config, engine, settings.storage_dir))
+            results = asyncio.run(run_sync(config, DatabaseSyncStore(engine, settings.storage_dir)))
         except TelegramRetryLater as exc:
             click.echo(f"telegram-intel sync: {exc}", err=True)
             sys.exit(EX_TEMPFAIL)

@@ -7,6 +7,7 @@ cover has committed (see ``TelethonSource``).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -81,3 +82,35 @@ def chat_ids_by_username(engine: Engine, usernames: Collection[str]) -> dict[str
             {"u": [u.lower() for u in usernames]},
         ).all()
     return {u: c for u, c in rows}
+
+
+class DatabaseSyncStore:
+    """Where a live source's records and cursors go: the batch writer (one ``write`` = one transaction; the
+    writer's own batching never splits a Telegram batch) and ``telegram_sync_cursors``."""
+
+    def __init__(self, engine: Engine, storage_dir: Path) -> None:
+        from telegram_intel.db.loader import TelegramWriter
+
+        self.engine = engine
+        self.storage_dir = Path(storage_dir)
+        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = TelegramWriter(engine, self.storage_dir, batch_size=1_000_000)
+
+    def write(self, records):
+        return self._writer.write(records)
+
+    def get_cursor(self, chat_id: int) -> int:
+        return get_cursor(self.engine, chat_id)
+
+    def set_cursor(self, chat_id: int, last_message_id: int) -> int:
+        return set_cursor(self.engine, chat_id, last_message_id)
+
+    def mark_scanned(self, chat_id: int) -> None:
+        mark_scanned(self.engine, chat_id)
+
+    def mark_deleted(self, message_ids: Iterable[int], *, chat_id: int | None = None,
+                     non_channel_chats: Collection[int] = ()) -> int:
+        return mark_deleted(self.engine, message_ids, chat_id=chat_id, non_channel_chats=non_channel_chats)
+
+    def chat_ids_by_username(self, usernames: Collection[str]) -> dict[str, int]:
+        return chat_ids_by_username(self.engine, usernames)

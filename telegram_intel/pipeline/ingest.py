@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from telegram_intel.db.loader import LoadStats, TelegramWriter
 from telegram_intel.db.models import ImportRun
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.report import CheckOutcome, Report
 from telegram_intel.sources.base import BatchSource
@@ -91,7 +92,7 @@ def sync_telethon(config: Any, engine: Engine, storage_dir: Path, *, client: Any
     """One incremental sync of the live account's whitelisted chats (see ``sources.telethon.source.run_sync``)."""
     from telegram_intel.sources.telethon.source import run_sync
 
-    return asyncio.run(run_sync(config, engine, storage_dir, client=client, logger=logger))
+    return asyncio.run(run_sync(config, DatabaseSyncStore(engine, storage_dir), client=client, logger=logger))
 
 
 # -- reports ------------------------------------------------------------------------------------------------------

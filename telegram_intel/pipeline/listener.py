@@ -17,7 +17,7 @@ from typing import Any
 from telethon import events
 from telethon.tl import functions
 
-from telegram_intel.db import sync_state as state
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.lib.records import CHANNEL_ID_OFFSET
 from telegram_intel.sources.telethon.source import (
     TelegramNotAuthorized,
@@ -92,7 +92,7 @@ class Listener:
             return
         non_channel = [c for c in self.chats if c > -CHANNEL_ID_OFFSET]
         try:
-            n = await asyncio.to_thread(state.mark_deleted, self.source.engine, event.deleted_ids,
+            n = await asyncio.to_thread(self.source.store.mark_deleted, event.deleted_ids,
                                         chat_id=chat_id, non_channel_chats=non_channel)
         except Exception as exc:
             self.stats.errors += 1
@@ -187,7 +187,8 @@ async def run_listener(config, engine, storage_dir, *, client: Any = None, statu
     client = client or make_client(config)
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    listener = Listener(TelethonSource(client, engine, storage_dir, config), status_interval=status_interval,
+    listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), config),
+                        status_interval=status_interval,
                         catch_up=catch_up)
     await listener.run(stop)
     return listener.stats

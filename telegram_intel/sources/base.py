@@ -4,12 +4,13 @@ A source turns something Telegram made (a Desktop export, an MTProto session) in
 users before the messages that reference them, messages keyed by ``(chat_id, message_id)`` with Telegram's marked
 peer ids, so that an export and a live sync of the same message produce the same row. A source never writes: it
 hands records to a ``RecordSink`` (the database writer, ``db.loader.TelegramWriter``), which stores each batch in
-one transaction; an incremental source advances its cursors only after that commit.
+one transaction; an incremental source (``SyncStore``) advances its cursors only after that commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from telegram_intel.lib.records import Record
@@ -37,3 +38,23 @@ class BatchSource(TelegramSource, Protocol):
 
     def records(self) -> Iterator[Record]:
         """Every record, streamed; ``TelegramDataError`` names the input and the place of bad data."""
+
+
+@runtime_checkable
+class SyncStore(RecordSink, Protocol):
+    """What an incremental source needs besides a sink: per-chat high-water marks (advanced only after the batch
+    below them is committed), tombstones for deletions, and usernames resolved by earlier runs.
+    ``db.sync_state.DatabaseSyncStore`` is the database one."""
+
+    storage_dir: Path
+
+    def get_cursor(self, chat_id: int) -> int: ...
+
+    def set_cursor(self, chat_id: int, last_message_id: int) -> int: ...
+
+    def mark_scanned(self, chat_id: int) -> None: ...
+
+    def mark_deleted(self, message_ids: Iterable[int], *, chat_id: int | None = None,
+                     non_channel_chats: Collection[int] = ()) -> int: ...
+
+    def chat_ids_by_username(self, usernames: Collection[str]) -> dict[str, int]: ...

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from telethon import events
 from telethon.tl import types
 
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.pipeline.listener import Listener, run_listener
 from telegram_intel.sources.telethon.source import TelethonSource
 from telegram_intel_tests.support import telethon_fakes as f
@@ -44,7 +45,7 @@ async def until(predicate, timeout=5.0):
 
 def test_new_edited_deleted_and_album_events_are_stored(engine, storage_dir):
     client = build_client(dev_count=10)
-    listener = Listener(TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep()))
+    listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep()))
 
     async def scenario():
         await listener.prepare()  # whitelist + catch-up from the cursors
@@ -84,9 +85,9 @@ def test_new_edited_deleted_and_album_events_are_stored(engine, storage_dir):
 
 def test_a_failing_write_is_counted_and_does_not_stop_the_listener(engine, storage_dir, caplog):
     client = build_client(dev_count=3)
-    source = TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep())
+    source = TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep())
     listener = Listener(source, catch_up=False)
-    real_write = source.writer.write
+    real_write = source.store.write
     calls = []
 
     def write_failing_once(records):
@@ -97,7 +98,7 @@ def test_a_failing_write_is_counted_and_does_not_stop_the_listener(engine, stora
 
     async def scenario():
         await listener.prepare()
-        source.writer.write = write_failing_once
+        source.store.write = write_failing_once
         bad = client._finish(f.message(4, DEV, "lost to a failed write", sender=ALICE))
         await listener.on_new_message(events.NewMessage.Event(bad))
         ok = client._finish(f.message(5, DEV, "fine", sender=ALICE))
@@ -112,7 +113,7 @@ def test_a_failing_write_is_counted_and_does_not_stop_the_listener(engine, stora
 def test_run_reconnects_after_network_loss_and_stops_cleanly(engine, storage_dir, caplog):
     client = build_client(dev_count=5)
     client.connect_failures = [ConnectionError("no network"), OSError("host unreachable")]
-    listener = Listener(TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep()),
+    listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep()),
                         status_interval=0.02, max_backoff=0.01)
 
     async def scenario():
@@ -160,6 +161,6 @@ def test_a_session_that_is_not_logged_in_fails_at_once(engine, storage_dir):
 
     client = build_client(dev_count=1)
     client.authorized = False
-    listener = Listener(TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep()))
+    listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep()))
     with pytest.raises(TelegramNotAuthorized):
         asyncio.run(listener.run(asyncio.Event()))

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from telethon.tl import types
 
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.pipeline.ingest import import_export
 from telegram_intel.sources.telethon.config import parse_allowed_chats
 from telegram_intel.sources.telethon.source import TelethonSource
@@ -238,7 +239,7 @@ def test_export_and_telethon_give_identical_rows(engine, storage_dir, tmp_path):
     client = f.FakeTelegramClient(me=ME, dialogs=[GROUP], others=[ALICE, BOB, BOT, news],
                                   messages={CHAT_ID: [t for _, t in pairs]})
     config = make_config(allowed=parse_allowed_chats(str(CHAT_ID)), media_types=frozenset(), participants=False)
-    asyncio.run(TelethonSource(client, engine, storage_dir, config, sleep=NoSleep()).sync_all())
+    asyncio.run(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), config, sleep=NoSleep()).sync_all())
     synced = snapshot(engine, ("telegram_messages", "telegram_files"), exclude={"raw"})
 
     for table in ("telegram_messages", "telegram_files"):

@@ -10,6 +10,7 @@ from typing import Any
 import dagster as dg
 from sqlalchemy.engine import Engine
 
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.sources.telethon.config import (
     TelegramConfig,
     load_telegram_config,
@@ -68,5 +69,6 @@ class TelethonSourceResource(dg.ConfigurableResource):
 
     def sync(self, engine: Engine, storage_dir: Path, logger: Any = None, on_batch=None) -> list[ChatSyncResult]:
         config = self.telegram_config()
-        return asyncio.run(run_sync(config, engine, storage_dir, client=self.make_client(config), logger=logger,
+        return asyncio.run(run_sync(config, DatabaseSyncStore(engine, storage_dir), client=self.make_client(config),
+                                    logger=logger,
                                     on_batch=on_batch))

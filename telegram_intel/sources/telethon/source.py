@@ -1,6 +1,7 @@
 """``TelethonSource``: whitelisted chats, participants and message history from a live account.
 
-Everything goes through ``TelegramWriter`` (the same idempotent upsert as the export import).
+Records and cursors go to a ``SyncStore`` (``db.sync_state.DatabaseSyncStore``: the same idempotent writer as
+the export import).
 History is read oldest-first above a per-chat ``min_id`` cursor in batches of 100 (Telegram's page
 size); each batch is one transaction, and the cursor moves only after that commit. A run stopped
 at any point therefore resumes where the last commit left off, and re-reading a batch is a no-op.
@@ -22,13 +23,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from telethon import errors, utils
 from telethon.tl import functions, types
 
-from telegram_intel.db import sync_state as state
-from telegram_intel.db.loader import LoadStats, TelegramWriter
 from telegram_intel.lib.records import ChatRecord, MessageRecord, UserRecord
+from telegram_intel.sources.base import SyncStore
 from telegram_intel.sources.telethon import mapping as tm
 from telegram_intel.sources.telethon.config import TelegramConfig
 
@@ -74,13 +73,12 @@ def _usernames(entity: Any) -> tuple[str, ...]:
 
 
 class TelethonSource:
-    """One connected client (or a test double with the same methods), one database."""
+    """One connected client (or a test double with the same methods), one store."""
 
     def __init__(
         self,
         client: Any,
-        engine: Engine,
-        storage_dir: Path,
+        store: SyncStore,
         config: TelegramConfig,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -88,15 +86,12 @@ class TelethonSource:
         logger: logging.Logger | logging.LoggerAdapter | None = None,
     ) -> None:
         self.client = client
-        self.engine = engine
-        self.storage_dir = Path(storage_dir)
-        self.storage_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self.storage_dir = Path(store.storage_dir)
         self.config = config
         self.sleep = sleep
         self.max_retries = max_retries
         self.log = logger or log
-        # One write() = one transaction (the writer's own batching never splits a Telegram batch).
-        self.writer = TelegramWriter(engine, self.storage_dir, batch_size=1_000_000)
         self.peers: dict[int, Any] = {}  # entities seen this run, by marked id (names for senders, forwards)
         self.resolved: dict[str, int] = {}  # username -> chat id, resolved once per process
         self._chats_stored: set[int] = set()
@@ -159,7 +154,7 @@ class TelethonSource:
         for cid, entity in selected.items():
             records.append(tm.chat_record(entity, members_count=await self._members_count(entity)))
         if records:
-            await asyncio.to_thread(self.writer.write, records)
+            await asyncio.to_thread(self.store.write, records)
             self._chats_stored.update(r.chat_id for r in records)
         self.log.info(f"{len(records)} whitelisted chats")
         return [(selected[r.chat_id], r) for r in records]
@@ -169,7 +164,7 @@ class TelethonSource:
         allowed = self.config.allowed
         names = [u for u in allowed.usernames if u not in self.resolved]
         if names:  # earlier runs stored the chat with its username: no ResolveUsername call needed
-            self.resolved.update(await asyncio.to_thread(state.chat_ids_by_username, self.engine, names))
+            self.resolved.update(await asyncio.to_thread(self.store.chat_ids_by_username, names))
         # (target, fallback): an id remembered for a username may not be resolvable from this
         # session's entity cache (string sessions keep none), so the username is the fallback.
         wanted: list[tuple[Any, str | None]] = [(cid, None) for cid in allowed.ids if cid not in selected]
@@ -224,7 +219,7 @@ class TelethonSource:
                 bio = full.full_user.about
             records.append(tm.user_record(user, bio=bio))
         if records:
-            await asyncio.to_thread(self.writer.write, records)
+            await asyncio.to_thread(self.store.write, records)
             self._users_stored.update(r.user_id for r in records)
         return len(records)
 
@@ -279,7 +274,7 @@ class TelethonSource:
                 done += 1
         return done
 
-    async def store_messages(self, chat: Any, messages: list[Any]) -> tuple[LoadStats, int]:
+    async def store_messages(self, chat: Any, messages: list[Any]) -> tuple[Any, int]:
         """Map, download and write messages of one chat in one transaction. Returns (stats, files)."""
         messages = [m for m in messages if isinstance(m, (types.Message, types.MessageService))]
         users = self._user_records(messages)
@@ -289,7 +284,7 @@ class TelethonSource:
         head = [] if cid in self._chats_stored else [tm.chat_record(chat)]
         with tempfile.TemporaryDirectory(dir=self.storage_dir, prefix=".download-") as tmp:
             files = await self._attach_media(chat, messages, records, Path(tmp))
-            stats = await asyncio.to_thread(self.writer.write, [*head, *users, *records])
+            stats = await asyncio.to_thread(self.store.write, [*head, *users, *records])
         # Remembered only after the commit, so a retried batch writes them again.
         self._chats_stored.add(cid)
         self._users_stored.update(u.user_id for u in users)
@@ -319,7 +314,7 @@ class TelethonSource:
                            ) -> ChatSyncResult:
         """New messages of one chat above its cursor (first run: full history, or back to ``since``)."""
         cid = utils.get_peer_id(entity)
-        before = await asyncio.to_thread(state.get_cursor, self.engine, cid)
+        before = await asyncio.to_thread(self.store.get_cursor, cid)
         result = ChatSyncResult(cid, tm.display_name(entity), before, before)
         attempt = 0
         while True:
@@ -331,11 +326,11 @@ class TelethonSource:
                 await self._wait_or_raise(exc, attempt, f"reading history of {cid}")
                 # Retries are counted per stretch without progress: a long backfill may hit several.
                 attempt = attempt + 1 if result.batches == progress else 1
-        await asyncio.to_thread(state.mark_scanned, self.engine, cid)
+        await asyncio.to_thread(self.store.mark_scanned, cid)
         return result
 
     async def _history_pass(self, entity: Any, result: ChatSyncResult, on_batch) -> None:
-        cursor = await asyncio.to_thread(state.get_cursor, self.engine, result.chat_id)
+        cursor = await asyncio.to_thread(self.store.get_cursor, result.chat_id)
         kwargs: dict[str, Any] = {"min_id": cursor, "reverse": True}
         if cursor == 0 and self.config.since is not None:
             kwargs["offset_date"] = self.config.since
@@ -355,7 +350,7 @@ class TelethonSource:
         stats, files = await self.store_messages(entity, batch)
         # Only now, after the batch's transaction committed, may the cursor move past it.
         result.cursor_after = await asyncio.to_thread(
-            state.set_cursor, self.engine, result.chat_id, max(m.id for m in batch))
+            self.store.set_cursor, result.chat_id, max(m.id for m in batch))
         result.batches += 1
         result.messages_seen += stats.messages_seen
         result.messages_new += stats.messages_new
@@ -382,8 +377,8 @@ class TelethonSource:
         return results
 
 
-async def run_sync(config: TelegramConfig, engine: Engine, storage_dir: Path, *, client: Any = None,
-                   logger=None, on_batch=None) -> list[ChatSyncResult]:
+async def run_sync(config: TelegramConfig, store: SyncStore, *, client: Any = None, logger=None,
+                   on_batch=None) -> list[ChatSyncResult]:
     """Connect (the session must already be authorized), sync every whitelisted chat, disconnect."""
     from telegram_intel.sources.telethon.config import make_client
 
@@ -392,7 +387,7 @@ async def run_sync(config: TelegramConfig, engine: Engine, storage_dir: Path, *,
     try:
         if not await client.is_user_authorized():
             raise TelegramNotAuthorized("the Telegram session is not logged in: run `telegram-intel login`")
-        source = TelethonSource(client, engine, storage_dir, config, logger=logger)
+        source = TelethonSource(client, store, config, logger=logger)
         return await source.sync_all(on_batch=on_batch)
     finally:
         await client.disconnect()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -133,18 +132,3 @@ def test_missing_export_file_fails_clearly(ti_env, engine, missing):
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "does not exist" in str(failure.event_specific_data.error)
-
-
-def test_code_location_loads_like_the_webserver_does(tmp_path):
-    """`dagster definitions validate` loads the workspace the way `dagster dev` does."""
-    import subprocess
-    import sys
-
-    repo = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(repo / "workspace.yaml")],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=180,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "All code locations passed validation" in out.stdout + out.stderr

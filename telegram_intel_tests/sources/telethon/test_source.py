@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from telegram_intel.db import sync_state as state
+from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.sources.telethon.source import TelegramRetryLater, TelethonSource
 from telegram_intel_tests.support import telethon_fakes as f
 from telegram_intel_tests.support.telethon import (
@@ -30,7 +31,7 @@ def run(coro):
 
 
 def sync(engine, storage_dir, client=None, config=None, sleep=None, **kw):
-    src = TelethonSource(client or build_client(), engine, storage_dir, config or make_config(),
+    src = TelethonSource(client or build_client(), DatabaseSyncStore(engine, storage_dir), config or make_config(),
                          sleep=sleep or NoSleep(), **kw)
     return src, run(src.sync_all())
 
@@ -130,7 +131,7 @@ def test_sync_interrupted_after_any_batch_then_rerun_gives_identical_rows(engine
         client = build_client()
         if where == "mid_batch":
             # the k-th batch is half-read when the process dies: nothing of it is committed
-            src = TelethonSource(client, engine, storage_dir, make_config(), sleep=NoSleep())
+            src = TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep())
             seen = {"n": 0}
             real = src.store_messages
 
@@ -240,7 +241,7 @@ def test_usernames_are_resolved_once_and_then_cached(engine, storage_dir):
 
 
 def test_participants_with_bios_and_admin_only_member_lists(engine, storage_dir):
-    src = TelethonSource(build_client(), engine, storage_dir, make_config(fetch_bios=True), sleep=NoSleep())
+    src = TelethonSource(build_client(), DatabaseSyncStore(engine, storage_dir), make_config(fetch_bios=True), sleep=NoSleep())
     chats = dict((r.chat_id, e) for e, r in run(src.sync_chats()))
     assert run(src.sync_participants(chats[DEV_ID])) == 5
     assert run(src.sync_participants(chats[NEWS_ID])) == 0  # broadcast: ChatAdminRequiredError
