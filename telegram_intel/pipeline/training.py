@@ -216,6 +216,30 @@ def _cell(text: str, limit: int = 120) -> str:
     return (text[: limit - 1] + "…" if len(text) > limit else text) or "∅"
 
 
+def opted_out_in_dataset(conn: Connection, records: list[dict[str, Any]]) -> list[int]:
+    """Opted-out users (``telegram_users.is_ignored``) whose messages (a reply or a context message) are in
+    ``records``; must be empty, since the corpus purges them before a dataset is built."""
+    pairs = {pair for r in records for pair in _record_message_ids(r)}
+    if not pairs:
+        return []
+    chats, msgs = zip(*sorted(pairs))
+    return list(conn.execute(sa.text(
+        "SELECT DISTINCT u.user_id FROM unnest(CAST(:chats AS bigint[]), CAST(:msgs AS bigint[])) AS p(chat_id, "
+        "message_id) JOIN telegram_messages m ON m.chat_id = p.chat_id AND m.message_id = p.message_id "
+        "JOIN telegram_users u ON u.user_id = m.sender_id WHERE u.is_ignored ORDER BY u.user_id"
+    ), {"chats": list(chats), "msgs": list(msgs)}).scalars())
+
+
+def _record_message_ids(record: dict[str, Any]) -> list[tuple[int, int]]:
+    """(chat_id, message_id) of a record's reply (``id``) and context messages (``context_keys``)."""
+    out = []
+    for key in (record.get("id"), *(record.get("context_keys") or [])):
+        chat, _, msg = str(key or "").rpartition(":")
+        if chat and msg:
+            out.append((int(chat), int(msg)))
+    return out
+
+
 def dataset_of_run(conn: Connection, run_id: str) -> dict | None:
     """The dataset a run wrote (the latest one when that run wrote none)."""
     row = conn.execute(sa.text("SELECT version FROM sft_datasets WHERE dagster_run_id = :r "

@@ -7,6 +7,7 @@ from telegram_intel.defs.metadata import as_json, materialize_result
 from telegram_intel.defs.partitions import (
     DAILY_ENRICHMENT,
     MESSAGES_DEP,
+    WHOLE_CORPUS_ENRICHMENT,
     daily_message_partitions,
     partition_bounds,
 )
@@ -77,7 +78,7 @@ def entities(
     deps=["entities", "clean_messages"],
     group_name="graph",
     kinds={"postgres"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=WHOLE_CORPUS_ENRICHMENT,
     check_specs=[
         dg.AssetCheckSpec(
             "knowledge_graph_no_opted_out_users", asset="knowledge_graph", blocking=True,

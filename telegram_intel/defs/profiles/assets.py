@@ -7,6 +7,7 @@ from pydantic import Field
 
 from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.metadata import as_json, bar_chart, prefixed, web_ui_url
+from telegram_intel.defs.partitions import WHOLE_CORPUS_ENRICHMENT
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib.profiles import ANALYZED, INSUFFICIENT_DATA
 from telegram_intel.pipeline import profiles as work
@@ -46,7 +47,7 @@ class UserProfilesConfig(dg.Config):
     deps=[CLEAN_MESSAGES_DEP],
     group_name="profiles",
     kinds={"postgres"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=WHOLE_CORPUS_ENRICHMENT,
     check_specs=[dg.AssetCheckSpec(
         "user_message_corpus_no_opted_out_users", asset="user_message_corpus", blocking=True,
         description="No corpus row belongs to a user who opted out (is_ignored).")],
@@ -81,7 +82,7 @@ def user_message_corpus(
     deps=["user_message_corpus", "knowledge_graph", EMBEDDINGS_DEP],
     group_name="profiles",
     kinds={"postgres"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=WHOLE_CORPUS_ENRICHMENT,
     pool="llm",
     check_specs=[dg.AssetCheckSpec(
         "user_profiles_no_opted_out_users", asset="user_profiles", blocking=True,

@@ -78,3 +78,22 @@ def sft_dataset_splits_disjoint(context: dg.AssetCheckExecutionContext,
                   "shared_messages": dg.MetadataValue.json(result["shared_messages"]),
                   "examples_by_split": dg.MetadataValue.json({s: len(r) for s, r in records.as_dict().items()})},
     )
+
+
+@dg.asset_check(asset=sft_dataset, blocking=True,
+                description="No reply or context message of an opted-out user (telegram_users.is_ignored) is in "
+                            "train/val/test.")
+def sft_dataset_no_opted_out_users(context: dg.AssetCheckExecutionContext,
+                                   telegram: TelegramIntelResource) -> dg.AssetCheckResult:
+    dataset = _dataset_of_run(context, telegram)
+    if dataset is None:
+        return dg.AssetCheckResult(passed=False, metadata={"error": "no dataset recorded"})
+    records = SplitRecords.load(Path(dataset["path"]))
+    everything = [r for split in records.as_dict().values() for r in split]
+    with telegram.connect() as conn:
+        opted_out = store.opted_out_in_dataset(conn, everything)
+    return dg.AssetCheckResult(
+        passed=not opted_out,
+        metadata={"version": dataset["version"], "examples": len(everything),
+                  "opted_out_users": dg.MetadataValue.json(opted_out)},
+    )

@@ -16,9 +16,11 @@ from click.testing import CliRunner
 from telegram_intel.defs.training.assets import lora_adapter, persona_eval, sft_dataset
 from telegram_intel.defs.training.checks import (
     sft_dataset_format_valid,
+    sft_dataset_no_opted_out_users,
     sft_dataset_splits_disjoint,
 )
 from telegram_intel.lib.sft import SPLITS, SplitRecords, validate_record
+from telegram_intel.pipeline import training
 from telegram_intel_tests.support.dagster import metadata
 from telegram_intel_tests.support.training import FAST_TRAINING, training_resources
 
@@ -163,3 +165,24 @@ def test_sft_dataset_until_caps_the_data_at_a_watermark(cleaned, database_url, s
     assert md["watermark"] == until.key and md["messages_read"] == len(rows) // 2 + 1
     records = SplitRecords.load(Path(md["path"]))
     assert max(r["date"] for s in SPLITS for r in getattr(records, s)) <= middle.date.isoformat()
+
+
+def test_an_opted_out_user_in_the_dataset_fails_the_check(cleaned, database_url, storage_dir):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([sft_dataset, sft_dataset_no_opted_out_users], instance=instance,
+                                resources=training_resources(database_url, storage_dir))
+    assert result.success and result.get_asset_check_evaluations()[0].passed
+    records = SplitRecords.load(Path(metadata(result, "sft_dataset")["path"]))
+    everything = [r for split in records.as_dict().values() for r in split]
+    chat, _, msg = everything[0]["context_keys"][0].rpartition(":")
+    with cleaned.begin() as conn:  # someone opts out after the corpus was cleaned (before its next purge)
+        sender = conn.execute(sa.text("UPDATE telegram_users SET is_ignored = true WHERE user_id = (SELECT sender_id "
+                                      "FROM telegram_messages WHERE chat_id = :c AND message_id = :m) "
+                                      "RETURNING user_id"), {"c": int(chat), "m": int(msg)}).scalar_one()
+    with cleaned.connect() as conn:
+        assert sender in training.opted_out_in_dataset(conn, everything)
+    with dg.instance_for_test() as instance:
+        again = dg.materialize([sft_dataset, sft_dataset_no_opted_out_users], instance=instance,
+                               resources=training_resources(database_url, storage_dir), raise_on_error=False)
+    evaluation = again.get_asset_check_evaluations()
+    assert evaluation and not evaluation[0].passed
