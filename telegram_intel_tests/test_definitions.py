@@ -70,3 +70,20 @@ def test_code_location_loads_like_the_webserver_does(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "All code locations passed validation" in out.stdout + out.stderr
+
+
+def test_an_ingest_run_triggers_the_daily_enrichment_through_automation_conditions():
+    """Declarative automation orders enrichment after an ingest (export or live sync): with the three ingest assets
+    materialized, the daemon's evaluation requests the daily enrichment chain and nothing of persona training."""
+    with dg.instance_for_test() as instance:
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert first.total_requested == 0  # nothing ingested, nothing to do
+        instance.add_dynamic_partitions("telegram_exports", ["telethon:live"])
+        for key in ("telegram_chats", "telegram_users", "telegram_messages"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition="telethon:live"))
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    requested = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()
+                 if result.get_num_requested(k)}
+    assert {"clean_messages", "message_embeddings", "intent_labels", "message_summaries", "entities",
+            "chat_statistics", "user_activity", "voice_transcripts"} <= requested
+    assert not requested & {"telegram_messages", "sft_dataset", "lora_adapter", "persona_eval"}
