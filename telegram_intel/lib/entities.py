@@ -27,12 +27,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from telegram_intel.lib.language import resolve_lang
+
 __all__ = [
     "EXTRACTOR_VERSION",
     "ENTITY_KINDS",
     "EntityHit",
     "EntityExtractor",
-    "detect_lang",
     "entity_key",
     "lower",
     "stem",
@@ -174,19 +175,7 @@ _STOPWORDS = frozenset(w.replace("ё", "е") for w in (*_STOP_RU, *_STOP_EN, *_S
 # =============================================================================================
 
 _CYR = re.compile(r"[а-яёА-ЯЁ]")
-_TR_CHARS = re.compile(r"[ğşıİĞŞ]|[çöüÇÖÜ].*[çöüğşıÇÖÜĞŞİ]")
 _TR_UPPER = str.maketrans({"I": "ı", "İ": "i"})
-
-
-def detect_lang(text: str, hint: str | None = None) -> str:
-    """``ru``, ``tr`` or ``en``: the hint when it is one of them, else by script and Turkish letters."""
-    if hint in ("ru", "en", "tr"):
-        return hint
-    if _CYR.search(text):
-        return "ru"
-    if _TR_CHARS.search(text):
-        return "tr"
-    return "en"
 
 
 def lower(s: str, lang: str = "en") -> str:
@@ -335,7 +324,7 @@ class EntityHit:
 
 def entity_key(kind: str, name: str, lang: str | None = None) -> str:
     """The normalized key of a name of a given kind (used for LLM answers as well as offline hits)."""
-    lang = detect_lang(name, lang)
+    lang = resolve_lang(name, lang)
     words = [w for w in re.findall(r"[^\W_](?:[\w]|[-.'’](?=\w))*", name)]
     if kind == "topic":
         return " ".join(stem(_lex(_strip_apostrophe(w), lang), lang) for w in words)
@@ -407,7 +396,7 @@ class EntityExtractor:
         own mention entities point at (resolved by the caller). The sender never mentions themselves.
         """
         text = text or ""
-        lang = detect_lang(text, lang)
+        lang = resolve_lang(text, lang)
         toks = _tokens(text)
         people: list[EntityHit] = []
         named: list[EntityHit] = []  # organizations and projects

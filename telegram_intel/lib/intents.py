@@ -53,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from telegram_intel.lib.language import resolve_lang
+
 log = logging.getLogger(__name__)
 
 INTENTS: tuple[str, ...] = ("question", "statement", "command", "discussion", "greeting", "feedback")
@@ -73,9 +75,6 @@ METHOD = f"offline:{MODEL_NAME}@{MODEL_VERSION}"
 _BOT_COMMAND = re.compile(r"^/[A-Za-z][A-Za-z0-9_]{0,63}(?:@\w+)?(?:\s|$)")
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|\buser_[0-9a-z]{4,}\b")
-_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
-_LATIN = re.compile(r"[A-Za-zçğıöşüÇĞİÖŞÜ]")
-_TURKISH_LETTERS = re.compile(r"[çğıöşüÇĞİÖŞÜ]")
 _SENTENCE_END = re.compile(r"[.!?…]+[\s\"»”)]|\n+")
 
 
@@ -83,15 +82,6 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\s\"»”)]|\n+")
 # Language and tokens
 # =============================================================================================
 
-_TR_HINTS = frozenset(
-    "ve bir bu şu için ile mi mı mu mü de da ne var yok ben sen biz siz çok daha gibi ama bence merhaba selam "
-    "lütfen teşekkürler günaydın nasıl neden kim hangi olur olan değil evet hayır şimdi yarın bugün tamam "
-    "herkese arkadaşlar abi hocam".split()
-)
-_EN_HINTS = frozenset(
-    "the a an and is are was were to of in on for with you i we it this that have has do does did be can "
-    "will would should what why how who where when please thanks hi hello anyone my your not".split()
-)
 
 
 def lower(text: str, lang: str | None = None) -> str:
@@ -104,24 +94,6 @@ def lower(text: str, lang: str | None = None) -> str:
 def tokenize(text: str, lang: str | None = None) -> list[str]:
     """Lower-cased word tokens (letters/digits with inner hyphens or apostrophes), placeholders dropped."""
     return _TOKEN.findall(lower(_PLACEHOLDER.sub(" ", text), lang))
-
-
-def detect_lang(text: str) -> str:
-    """``ru``/``tr``/``en`` from the script and a few function words (good enough for these three)."""
-    cyr = len(_CYRILLIC.findall(text))
-    lat = len(_LATIN.findall(text))
-    if cyr and cyr >= lat:
-        return "ru"
-    if _TURKISH_LETTERS.search(text):
-        return "tr"
-    words = tokenize(text)
-    tr_hits = sum(w in _TR_HINTS for w in words)
-    en_hits = sum(w in _EN_HINTS for w in words)
-    return "tr" if tr_hits > en_hits else "en"
-
-
-def resolve_lang(text: str, lang: str | None) -> str:
-    return lang if lang in LANGS else detect_lang(text)
 
 
 # =============================================================================================

@@ -22,7 +22,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from telegram_intel.lib.intents import LANGS, detect_lang, lower
+from telegram_intel.lib.intents import lower
+from telegram_intel.lib.language import resolve_lang
 
 METHOD_NAME = "extractive-tfidf"
 METHOD_VERSION = "1"
@@ -154,7 +155,7 @@ def build_document_frequencies(texts: Iterable[str], langs: Iterable[str | None]
     lang_iter = iter(langs) if langs is not None else None
     for text in texts:
         lang = next(lang_iter) if lang_iter is not None else None
-        counts.update({w.norm for w in _words(text, lang or detect_lang(text))})
+        counts.update({w.norm for w in _words(text, resolve_lang(text, lang))})
         n += 1
     return DocumentFrequencies(n, dict(counts))
 
@@ -275,7 +276,7 @@ def _stem(norm: str, lang: str) -> str:
 def available_keywords(text: str, lang: str | None = None, context: str | None = None) -> int:
     """How many distinct content words message + context have (a message with fewer than
     ``MIN_KEYWORDS`` cannot get three honest keywords; the asset check allows that)."""
-    lang = lang if lang in LANGS else detect_lang(text or context or "")
+    lang = resolve_lang(text or context or "", lang)
     seen = set()
     for source in (text or "", context or ""):
         for c in _candidates(source, lang, 1.0):
@@ -304,7 +305,7 @@ def extract_keywords(text: str, lang: str | None = None, *, context: str | None 
                      df: DocumentFrequencies | None = None, min_k: int = MIN_KEYWORDS,
                      max_k: int = MAX_KEYWORDS) -> list[str]:
     """3–7 keywords/key phrases, most important first (fewer only if the texts have fewer content words)."""
-    lang = lang if lang in LANGS else detect_lang(text or context or "")
+    lang = resolve_lang(text or context or "", lang)
     cands = _candidates(text or "", lang, 1.0)
     ctx_cands = _candidates(context or "", lang, 0.5) if context else []
     if not cands and not ctx_cands:  # "Привет всем!": the formula is all there is
@@ -399,7 +400,7 @@ def _content_words(text: str, lang: str) -> int:
 def summarize(text: str, lang: str | None = None, *, context: str | None = None,
               df: DocumentFrequencies | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """An extractive summary of ``text`` (see the module docstring); never empty for non-empty input."""
-    lang = lang if lang in LANGS else detect_lang(text or context or "")
+    lang = resolve_lang(text or context or "", lang)
     sentences = _sentences(text) or [" ".join((text or "").split())]
     if len(sentences) <= 2 and sum(len(s) for s in sentences) <= max_chars:
         body = " ".join(sentences)
@@ -440,7 +441,7 @@ class MessageSummary:
 
 def summarize_message(text: str, lang: str | None = None, *, context: str | None = None,
                       df: DocumentFrequencies | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> MessageSummary:
-    lang = lang if lang in LANGS else detect_lang(text or context or "")
+    lang = resolve_lang(text or context or "", lang)
     return MessageSummary(
         summary=summarize(text, lang, context=context, df=df, max_chars=max_chars),
         keywords=extract_keywords(text, lang, context=context, df=df),

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram_intel.lib import summaries
-from telegram_intel.lib.intents import detect_lang
+from telegram_intel.lib.language import resolve_lang
 
 MODES_FILE_ENV = "TELEGRAM_INTEL_VOICE_MODES_FILE"
 PROMPT_VARIABLES = frozenset({"transcript", "language", "duration_s"})
@@ -331,7 +331,7 @@ def extractive_insight(text: str, language: str | None = None, *, max_points: in
     that carry an action cue ("please send…", "нужно…", "lütfen…") as actions. Never empty for a non-empty
     transcript; matches ``DEFAULT_SCHEMA``."""
     text = " ".join((text or "").split())
-    lang = language if language in ("ru", "en", "tr") else detect_lang(text)
+    lang = resolve_lang(text, language)
     summary = summaries.summarize(text, lang, max_chars=400) or text[:400] or "(empty)"
     sentences = _sentences(text)
     keywords = summaries.extract_keywords(text, lang, min_k=3, max_k=7)

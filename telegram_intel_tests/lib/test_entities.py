@@ -7,10 +7,10 @@ import pytest
 from telegram_intel.lib.entities import (
     EXTRACTOR_VERSION,
     EntityExtractor,
-    detect_lang,
     entity_key,
     stem,
 )
+from telegram_intel.lib.language import resolve_lang
 
 PSEUDO = "user_1a2b3c4d"
 
@@ -109,10 +109,10 @@ def test_placeholders_urls_and_numbers_are_not_topics(ex):
 
 
 def test_language_detection_and_keys():
-    assert detect_lang("Привет") == "ru"
-    assert detect_lang("Bugün toplantı var mı?") == "tr"
-    assert detect_lang("See you tomorrow") == "en"
-    assert detect_lang("whatever", "tr") == "tr"
+    assert resolve_lang("Привет") == "ru"
+    assert resolve_lang("Bugün toplantı var mı?") == "tr"
+    assert resolve_lang("See you tomorrow") == "en"
+    assert resolve_lang("whatever", "tr") == "tr"
     assert entity_key("organization", "Acme Inc.") == "acme"
     assert entity_key("organization", "ООО Ромашка") == "ромашка"
     assert entity_key("topic", "Квартальные отчёты") == entity_key("topic", "квартальный отчет")
