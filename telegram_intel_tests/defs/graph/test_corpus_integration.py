@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
+from telegram_intel.defs.corpus.assets import clean_messages
+from telegram_intel.defs.corpus.resources import CorpusResource
 from telegram_intel.defs.graph.assets import entities, knowledge_graph
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.pipeline.ingest import import_export
@@ -14,17 +15,15 @@ from telegram_intel_tests.support.graph import SECRET
 
 
 def test_graph_from_clean_messages_asset(ti_env, engine, sample_export, storage_dir):
-    corpus_assets = pytest.importorskip("telegram_intel.defs.corpus.assets")
-    corpus_resources = pytest.importorskip("telegram_intel.defs.corpus.resources")
     import_export(engine, sample_export.path, storage_dir)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE telegram_users SET is_ignored = true WHERE user_id = :u"),
                      {"u": sample_export.opt_out_id})
     resources = {"telegram": TelegramIntelResource(), "llm": LLMResource(enabled=False),
-                 "corpus": corpus_resources.CorpusResource(pseudonym_secret=SECRET)}
+                 "corpus": CorpusResource(pseudonym_secret=SECRET)}
     window = {"dagster/asset_partition_range_start": "2025-06-01", "dagster/asset_partition_range_end": "2025-06-14"}
     # two runs: the corpus and the graph assets have different backfill policies
-    assert dg.materialize([corpus_assets.clean_messages], resources=resources, tags=window).success
+    assert dg.materialize([clean_messages], resources=resources, tags=window).success
     assert dg.materialize([entities], resources=resources, tags=window).success
     assert dg.materialize([knowledge_graph], resources=resources).success
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
+from telegram_intel.defs.corpus.assets import clean_messages
+from telegram_intel.defs.corpus.resources import CorpusResource
 from telegram_intel.defs.labels.assets import intent_labels, message_summaries
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.lib.intents import macro_f1
@@ -25,17 +26,14 @@ def _db_chat_id(export_id: int, chat_type: str) -> int:
 
 
 def test_sample_through_clean_messages_asset(engine, database_url, storage_dir, tmp_path):
-    # the corpus domain is built by another session: run its real asset when it is there
-    corpus_assets = pytest.importorskip("telegram_intel.defs.corpus.assets")
-    corpus_resources = pytest.importorskip("telegram_intel.defs.corpus.resources")
     write_sample_export(tmp_path, messages=1200, media=False, seed=5)
     import_export(engine, tmp_path / "result.json", storage_dir)
     resources = {
         "telegram": TelegramIntelResource(database_url=database_url),
-        "corpus": corpus_resources.CorpusResource(pseudonym_secret="labels-test-secret-0123456789"),
+        "corpus": CorpusResource(pseudonym_secret="labels-test-secret-0123456789"),
         "llm": LLMResource(enabled=False),
     }
-    result = dg.materialize([corpus_assets.clean_messages, intent_labels, message_summaries],
+    result = dg.materialize([clean_messages, intent_labels, message_summaries],
                             resources=resources, tags=WINDOW)
     assert result.success
     assert all(c.passed for c in result.get_asset_check_evaluations()
