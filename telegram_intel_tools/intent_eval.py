@@ -32,7 +32,7 @@ from telegram_intel.lib.intents import (
 
 
 def sample_rows(messages: int = 3000, seed: int = 7) -> list[dict[str, Any]]:
-    """Labeled text messages of a generated sample export (``lib.sample_data`` ground truth)."""
+    """Labeled text messages of a generated sample export (``telegram_intel_tools.sample_data`` ground truth)."""
     import tempfile
 
     from telegram_intel.lib.pii import mask_pii

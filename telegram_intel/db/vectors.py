@@ -2,7 +2,7 @@
 
 The ``embedding`` column is an untyped ``vector`` because each model has its own dimension. Each model gets a
 partial HNSW index on ``(embedding::vector(dims))`` restricted to ``model = '<model>'``; a query uses it when it
-orders by the same expression and repeats the predicate with the model as a literal (see ``lib/search.py``).
+orders by the same expression and repeats the predicate with the model as a literal (see ``pipeline/search.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Replying as the owner: retrieval of similar past owner messages + the LoRA adapter (no Dagster here).
 
-``similar_owner_replies`` asks pgvector (through the hybrid search of ``lib/search.py``, restricted to the owner's
+``similar_owner_replies`` asks pgvector (through the hybrid search of ``pipeline/search.py``, restricted to the owner's
 messages in ``clean_messages``) for the top-k past messages closest to the incoming text; ``build_reply_messages``
 puts them into the system prompt as examples of how the owner writes, followed by the conversation so far; a
 ``PersonaReplier`` generates the answer with the base model and the adapter (or a merged model).

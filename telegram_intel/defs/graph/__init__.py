@@ -1,1 +1,1 @@
-"""Entities and the knowledge graph (assets in ``assets.py``, SQL in ``store.py``, readers in ``expertise.py``)."""
+"""Entities and the knowledge graph (assets in ``assets.py``; the work in ``pipeline/graph.py`` and ``pipeline/expertise.py``)."""

@@ -1,1 +1,1 @@
-"""Chat and user statistics (assets in ``assets.py``, SQL in ``store.py``)."""
+"""Chat and user statistics (assets in ``assets.py``; the work in ``pipeline/stats.py``)."""
