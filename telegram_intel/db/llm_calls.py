@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Index, Integer, Numeric, String, Text, func
@@ -18,7 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telegram_intel.db.models import Base
-from telegram_intel.llm.accounting import LLMCallRecord
+
+if TYPE_CHECKING:  # the record type only: importing telegram_intel.llm loads the OpenAI client (≈ 2 s, 25 MiB),
+    # which every command that opens the database would pay through the migrations' env
+    from telegram_intel.llm.accounting import LLMCallRecord
 
 log = logging.getLogger(__name__)
 
