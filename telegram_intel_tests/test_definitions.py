@@ -55,6 +55,10 @@ def test_graph_orders_enrichment_after_ingest_and_profiles_after_embeddings():
     automated = {k for k in parents if graph.get(dg.AssetKey(k)).automation_condition is not None}
     assert {"clean_messages", "message_embeddings", "intent_labels", "user_profiles"} <= automated
     assert not automated & {"telegram_messages", "sft_dataset", "lora_adapter", "persona_eval"}
+    # the conditions are evaluated from the start (Dagster's default automation sensor would start stopped)
+    sensor = defs.resolve_sensor_def("enrichment_automation_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert automated <= {k.to_user_string() for k in sensor.asset_selection.resolve(graph)}
 
 
 def test_code_location_loads_like_the_webserver_does(tmp_path):

@@ -132,3 +132,19 @@ def calibration_points(
                 best = max(sc.p_sector, key=sc.p_sector.get)
                 pts.append((sc.p_sector[best], sc.support, best == u["sector"]))
     return pts
+
+
+def save_prototype_vectors(embedder, path: Path | None = None) -> Path:
+    """Write the shipped profession prototype file for ``embedder`` into ``telegram_intel/lib/data`` (run after
+    editing the taxonomy; ``lib.profiles`` falls back to computing them when the file's fingerprint is stale)."""
+    import numpy as np
+
+    from telegram_intel.lib import profiles
+    from telegram_intel.lib.profession_taxonomy import PROFESSIONS
+
+    texts, _ = profiles._prototype_texts(PROFESSIONS)
+    vecs = np.asarray(embedder.encode(texts), dtype=np.float32)
+    path = path or profiles.DATA_DIR / f"profession_prototypes_{embedder.name}.npz"
+    np.savez_compressed(path, vectors=vecs.astype(np.float16),
+                        fingerprint=np.array(profiles._fingerprint(PROFESSIONS, profiles.DEFAULT_PROTOTYPE_SETS)))
+    return path

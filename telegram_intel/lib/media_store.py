@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -48,6 +47,3 @@ class MediaStore:
 
     def path(self, relative: str) -> Path:
         return self.storage_dir / relative
-
-    def remove_all(self) -> None:
-        shutil.rmtree(self.media_dir, ignore_errors=True)

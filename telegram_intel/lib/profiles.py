@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from telegram_intel.lib.cleaning import is_emoji_only
-from telegram_intel.lib.profession_taxonomy import PROFESSIONS, SECTORS, Profession
+from telegram_intel.lib.profession_taxonomy import PROFESSIONS, Profession
 
 __all__ = [
     "ANALYZED",
@@ -341,16 +341,6 @@ def prototype_vectors(embedder, professions: Sequence[Profession] = PROFESSIONS,
         return out
 
 
-def save_prototype_vectors(embedder, path: Path | None = None) -> Path:
-    """Write the shipped prototype file for ``embedder`` (run after editing the taxonomy)."""
-    texts, _ = _prototype_texts(PROFESSIONS)
-    vecs = np.asarray(embedder.encode(texts), dtype=np.float32)
-    path = path or DATA_DIR / f"profession_prototypes_{embedder.name}.npz"
-    np.savez_compressed(path, vectors=vecs.astype(np.float16),
-                        fingerprint=np.array(_fingerprint(PROFESSIONS, DEFAULT_PROTOTYPE_SETS)))
-    return path
-
-
 def embed_cached(embedder, texts: Sequence[str]) -> np.ndarray:
     """Embeddings with a per-process cache keyed by (model, text): re-analysis of a user embeds only new texts."""
     out = np.empty((len(texts), embedder.dims), dtype=np.float32)
@@ -552,6 +542,3 @@ def sector_accuracy(predicted: dict[int, str | None], truth: dict[int, str]) -> 
     correct = sum(1 for uid, sector in truth.items() if (predicted.get(uid) or "").lower() == sector.lower())
     return (correct / total if total else 0.0), correct, total
 
-
-def known_sectors() -> list[str]:
-    return sorted(SECTORS)

@@ -106,10 +106,6 @@ class Watermark:
         # second resolution, as the key carries: dataset bounds and keys then agree
         return cls(message.date.astimezone(timezone.utc).replace(microsecond=0), message.chat_id, message.message_id)
 
-    def as_tuple(self) -> tuple[datetime, int, int]:
-        return (self.date, self.chat_id, self.message_id)
-
-
 @dataclass(frozen=True)
 class SftConfig:
     window_min: int = 6

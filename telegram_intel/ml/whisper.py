@@ -245,15 +245,6 @@ def _looks_like_repo_id(name: str) -> bool:
     return name.count("/") == 1 and not name.startswith(("/", "."))
 
 
-def packaged_models() -> dict[str, dict[str, Any]]:
-    """Which packaged models are installed (for ``--help`` texts and metadata)."""
-    out = {}
-    for name, spec in PACKAGED_MODELS.items():
-        out[name] = {"description": spec.description, "pip": list(spec.pip),
-                     "installed": all(_package_dir(p) is not None for p in spec.packages)}
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Results
 

@@ -8,18 +8,15 @@ asset downstream orders after both.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from telegram_intel.db.loader import LoadStats, TelegramWriter
 from telegram_intel.db.models import ImportRun
-from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.report import CheckOutcome, Report
 from telegram_intel.sources.base import BatchSource
@@ -86,13 +83,6 @@ def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: s
                 error=error,
             )
         )
-
-
-def sync_telethon(config: Any, engine: Engine, storage_dir: Path, *, client: Any = None, logger: Any = None) -> list:
-    """One incremental sync of the live account's whitelisted chats (see ``sources.telethon.source.run_sync``)."""
-    from telegram_intel.sources.telethon.source import run_sync
-
-    return asyncio.run(run_sync(config, DatabaseSyncStore(engine, storage_dir), client=client, logger=logger))
 
 
 # -- reports ------------------------------------------------------------------------------------------------------

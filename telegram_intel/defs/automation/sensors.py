@@ -141,3 +141,14 @@ def build_retrain_sensor(
 
 
 retrain_after_new_messages_sensor = build_retrain_sensor()
+
+
+#: Evaluates the enrichment assets' automation conditions (Dagster's default sensor for them starts stopped; this
+#: one runs from the start, so enrichment follows every import and sync without anyone switching it on).
+enrichment_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "enrichment_automation_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Requests the enrichment assets whose AutomationCondition is true (new ingest or upstream data).",
+)
