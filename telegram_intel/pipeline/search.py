@@ -1,18 +1,25 @@
-"""Hybrid search over ``clean_messages``: pgvector nearest neighbours + PostgreSQL full text, fused by RRF.
+"""Hybrid search over ``clean_messages``: pgvector nearest neighbours + stemmed PostgreSQL full text, fused by score.
 
 * Vector side: ``ORDER BY embedding::vector(d) <=> query LIMIT k`` with ``model = '<model>'`` as a literal, the
   exact shape of the model's partial HNSW index, so the index answers it (``explain_vector_query`` shows the
   plan). With filters, pgvector's iterative index scan (``hnsw.iterative_scan``) keeps reading the graph until
   enough rows pass them.
-* Text side: ``text_tsv @@ tsquery`` over the generated, GIN-indexed ``to_tsvector('simple', text)`` column,
-  ranked by ``ts_rank_cd``. A plain query matches any of its words (stop words dropped) so that a partial
-  keyword match still counts; queries written in web-search syntax (quotes, ``-word``, ``or``) go through
-  ``websearch_to_tsquery`` as written.
-* Fusion: reciprocal rank fusion, ``score = Σ w / (k + rank)`` over both lists (k = 60), which needs no score
-  calibration between cosine distances and ``ts_rank`` values.
+* Text side: ``text_tsv_stem @@ tsquery`` over the generated, GIN-indexed column stemmed in each message's
+  language (``russian`` / ``english`` / ``turkish``, ``simple`` otherwise); each query word is stemmed by all four
+  configurations and any of them may match, so a query needs no language of its own. A plain query matches any
+  of its words (stop words dropped) so that a partial keyword match still counts; queries written in web-search
+  syntax (quotes, ``-word``, ``or``) go through ``websearch_to_tsquery`` as written. Ranked by ``ts_rank_cd``
+  normalized to [0, 1) (``rank / (rank + 1)``).
+* Fusion (``fusion="score"``, the default): every candidate of either side gets its cosine similarity to the query
+  (looked up for text-only hits) and ``score = similarity + text_weight × text_score``. A lexical match is a small
+  bonus on top of meaning, so a distractor that shares words with the query cannot bury an answer in another
+  language that shares none. ``text_weight`` was picked on the visible half of the cross-lingual dev set
+  (``python -m telegram_intel_tools.search_eval``; bench/README.md). ``fusion="rrf"``: reciprocal rank fusion,
+  ``Σ w / (60 + rank)``, which ranks every hit found by both sides above every hit found by one.
 
-The text searched is the cleaned corpus (PII masked, people pseudonymized), and filters take chat ids or titles,
-user ids, usernames or display names, and a start date.
+The text searched is the cleaned corpus (PII masked), and filters take chat ids or titles, user ids, usernames or
+display names, and a start date. Hits carry the sender's real display name and the chat title for the owner's own
+search (pseudonyms are for ML corpora); opted-out people are not in the corpus.
 """
 
 from __future__ import annotations
@@ -28,11 +35,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from telegram_intel.db.vectors import model_literal
+from telegram_intel.ml.embedders import encode_queries
 
 __all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_users", "vector_sql", "explain_vector_query"]
 
 RRF_K = 60
 DEFAULT_EF_SEARCH = 200
+#: Weight of the normalized full-text rank in score fusion (chosen on the visible dev half; see module doc).
+DEFAULT_TEXT_WEIGHT = 0.05
+FUSIONS = ("score", "rrf", "vector", "text")
+_TS_CONFIGS = ("russian", "english", "turkish", "simple")
 
 _STOP = frozenset(
     # en
@@ -65,15 +77,16 @@ class SearchHit:
     message_id: int
     date: datetime
     text: str
-    score: float  # fused RRF score; higher is better
+    score: float  # fused score; higher is better
     chat_title: str | None = None
     sender_pseudonym: str | None = None
+    sender_name: str | None = None  # the sender's display name (or @username)
     lang: str | None = None
     is_transcript: bool = False
     vector_rank: int | None = None  # 1-based rank on the vector side (None: not in its top k)
     similarity: float | None = None  # cosine similarity to the query
     text_rank: int | None = None  # 1-based rank on the full-text side
-    text_score: float | None = None  # ts_rank_cd
+    text_score: float | None = None  # ts_rank_cd, normalized to [0, 1)
     matched: list[str] = field(default_factory=list)  # "vector", "text"
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,9 +225,10 @@ def explain_vector_query(engine_or_conn: Engine | Connection, model: str, dims: 
 
 
 def _text_query(query: str) -> tuple[str, dict[str, Any]] | None:
-    """(tsquery SQL, params) or None when the query has no searchable word."""
+    """(tsquery SQL, params) or None when the query has no searchable word; every word is stemmed by each of the
+    language configurations (any stem may match the document's own-language lexemes)."""
     if _WEBSEARCH_SYNTAX.search(query):
-        return "websearch_to_tsquery('simple', :tq)", {"tq": query}
+        return " || ".join(f"websearch_to_tsquery('{c}', :tq)" for c in _TS_CONFIGS), {"tq": query}
     words = [w.lower() for w in _WORD.findall(query)]
     keep = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())] or words
     if not keep:
@@ -225,7 +239,7 @@ def _text_query(query: str) -> tuple[str, dict[str, Any]] | None:
         if w not in seen:
             seen.append(w)
     params = {f"w{i}": w for i, w in enumerate(seen)}
-    parts = " || ".join(f"plainto_tsquery('simple', :w{i})" for i in range(len(seen)))
+    parts = " || ".join(f"plainto_tsquery('{c}', :w{i})" for i in range(len(seen)) for c in _TS_CONFIGS)
     return f"({parts})", params
 
 
@@ -245,16 +259,25 @@ def search(
     model: str | None = None,
     candidates: int | None = None,
     vector_weight: float = 1.0,
-    text_weight: float = 1.0,
+    text_weight: float | None = None,
     min_similarity: float | None = None,
+    fusion: str = "score",
 ) -> list[SearchHit]:
     """Hybrid search; ``embedder`` (an :class:`~telegram_intel.ml.embedders.Embedder`) may be None for
     full-text only. ``model`` is the ``message_embeddings.model`` key (default: ``embedder.name``).
     ``candidates``: how many rows each side contributes before fusion (default ``max(50, 5 × limit)``).
+    ``fusion``: ``score`` (default), ``rrf``, ``vector`` (vector side only) or ``text`` (full text only);
+    ``text_weight`` defaults to :data:`DEFAULT_TEXT_WEIGHT` for ``score`` and 1.0 for ``rrf``.
     ``min_similarity`` drops vector-only hits below that cosine similarity."""
     query = (query or "").strip()
     if not query:
         raise SearchError("empty query")
+    if fusion not in FUSIONS:
+        raise SearchError(f"unknown fusion {fusion!r}; use one of {FUSIONS}")
+    if text_weight is None:
+        text_weight = DEFAULT_TEXT_WEIGHT if fusion == "score" else 1.0
+    if fusion == "text":
+        embedder = None
     limit = max(1, int(limit))
     k = int(candidates or max(50, 5 * limit))
     model = model or (embedder.name if embedder is not None else None)
@@ -267,6 +290,8 @@ def search(
         scores: dict[tuple[int, int], float] = {}
 
         # -- vector side
+        dims = None
+        qtext = None
         if embedder is not None and model is not None:
             dims = conn.execute(
                 sa.text("SELECT dims FROM message_embeddings WHERE model = :m LIMIT 1"), {"m": model}
@@ -274,8 +299,8 @@ def search(
             if dims is not None:
                 if int(dims) != int(embedder.dims):
                     raise SearchError(f"model {model!r} has {dims}-d vectors but the embedder makes {embedder.dims}-d")
-                qvec = embedder.encode([query])[0]
-                params: dict[str, Any] = {"q": _vector_text(qvec)}
+                qtext = _vector_text(encode_queries(embedder, [query])[0])
+                params: dict[str, Any] = {"q": qtext}
                 if chats is not None:
                     params["chats"] = chats
                 if users is not None:
@@ -294,16 +319,17 @@ def search(
                     hit = fused.setdefault(key, _blank(cid, mid))
                     hit.vector_rank, hit.similarity = rank, sim
                     hit.matched.append("vector")
-                    scores[key] = scores.get(key, 0.0) + vector_weight / (RRF_K + rank)
+                    scores[key] = scores.get(key, 0.0) + (
+                        vector_weight / (RRF_K + rank) if fusion == "rrf" else vector_weight * sim)
 
         # -- full-text side
-        tq = _text_query(query)
+        tq = _text_query(query) if fusion != "vector" else None
         if tq is not None:
             ts_sql, params = tq
             where = _filters("c", chats, users, since_dt, params)
             rows = conn.execute(sa.text(
-                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv, tq.q) AS r "
-                f"FROM clean_messages c, (SELECT {ts_sql} AS q) AS tq WHERE c.text_tsv @@ tq.q{where} "
+                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv_stem, tq.q, 32) AS r "
+                f"FROM clean_messages c, (SELECT {ts_sql} AS q) AS tq WHERE c.text_tsv_stem @@ tq.q{where} "
                 f"ORDER BY r DESC, c.date DESC LIMIT {k}"
             ), params).all()
             for rank, (cid, mid, r) in enumerate(rows, 1):
@@ -311,7 +337,10 @@ def search(
                 hit = fused.setdefault(key, _blank(cid, mid))
                 hit.text_rank, hit.text_score = rank, float(r)
                 hit.matched.append("text")
-                scores[key] = scores.get(key, 0.0) + text_weight / (RRF_K + rank)
+                scores[key] = scores.get(key, 0.0) + (
+                    text_weight / (RRF_K + rank) if fusion == "rrf" else text_weight * float(r))
+            if fusion == "score" and qtext is not None:
+                _add_similarities(conn, model, dims, qtext, fused, scores, vector_weight)
 
         if min_similarity is not None:
             for key, hit in list(fused.items()):
@@ -322,8 +351,10 @@ def search(
         if not top:
             return []
         details = conn.execute(sa.text(
-            "SELECT c.chat_id, c.message_id, c.date, c.text, c.sender_pseudonym, c.lang, c.is_transcript, ch.title "
+            "SELECT c.chat_id, c.message_id, c.date, c.text, c.sender_pseudonym, c.lang, c.is_transcript, ch.title, "
+            "coalesce(nullif(u.display_name, ''), '@' || u.username) AS sender_name "
             "FROM clean_messages c LEFT JOIN telegram_chats ch ON ch.chat_id = c.chat_id "
+            "LEFT JOIN telegram_users u ON u.user_id = c.sender_id AND NOT u.is_ignored "
             "WHERE (c.chat_id, c.message_id) IN (SELECT * FROM unnest(CAST(:cids AS bigint[]), CAST(:mids AS bigint[])))"
         ), {"cids": [c for c, _ in top], "mids": [m for _, m in top]}).all()
     by_key = {(r.chat_id, r.message_id): r for r in details}
@@ -335,8 +366,26 @@ def search(
         hit = fused[key]
         hit.date, hit.text, hit.sender_pseudonym, hit.lang = row.date, row.text, row.sender_pseudonym, row.lang
         hit.is_transcript, hit.chat_title, hit.score = bool(row.is_transcript), row.title, scores[key]
+        hit.sender_name = row.sender_name
         hits.append(hit)
     return hits
+
+
+def _add_similarities(conn: Connection, model: str, dims: int, qtext: str, fused: dict, scores: dict,
+                      weight: float) -> None:
+    """Cosine similarity for the text-only candidates, so both sides are scored on one scale."""
+    missing = [key for key, hit in fused.items() if hit.similarity is None]
+    if not missing:
+        return
+    d = int(dims)
+    rows = conn.execute(sa.text(
+        f"SELECT e.chat_id, e.message_id, 1 - (e.embedding::vector({d}) <=> CAST(:q AS vector({d}))) "
+        f"FROM message_embeddings e WHERE e.model = {model_literal(model)} AND (e.chat_id, e.message_id) IN "
+        "(SELECT * FROM unnest(CAST(:cids AS bigint[]), CAST(:mids AS bigint[])))"
+    ), {"q": qtext, "cids": [c for c, _ in missing], "mids": [m for _, m in missing]}).all()
+    for cid, mid, sim in rows:
+        fused[(cid, mid)].similarity = float(sim)
+        scores[(cid, mid)] = scores.get((cid, mid), 0.0) + weight * float(sim)
 
 
 def _blank(chat_id: int, message_id: int) -> SearchHit:

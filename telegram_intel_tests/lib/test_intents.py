@@ -151,3 +151,31 @@ def test_train_save_load_roundtrip(tmp_path):
 def test_macro_f1_helper():
     assert I.macro_f1(["question", "greeting"], ["question", "greeting"], ("question", "greeting")) == 1.0
     assert I.macro_f1(["question", "greeting"], ["greeting", "question"], ("question", "greeting")) == 0.0
+
+
+def test_default_embedder_classifier_on_the_independent_dev_set():
+    """The EmbeddingGemma classifier on the visible half of the dev set (ru/en/tr/mixed, written from the label
+    definitions alone): the regression guard for the figures in bench/README.md (visible 0.908)."""
+    from telegram_intel.ml.embedders import load_embedder
+    from telegram_intel_tools.intent_eval import dev_report
+
+    embedder = load_embedder("embeddinggemma")
+    model = I.default_classifier(embedder)
+    assert model.info["train_sha256"] == I.file_sha256(I.TRAIN_PATH), "run: intent_eval --train"
+    report = dev_report("visible", embedder)
+    assert report["method"] == I.method_name("embeddinggemma-300m")
+    assert report["all"]["macro_f1"] >= 0.87
+    assert min(report[lang]["macro_f1"] for lang in ("ru", "en", "tr", "mixed")) >= 0.80
+
+
+def test_conventions_polite_requests_ritual_thanks_complaints():
+    from telegram_intel.ml.embedders import load_embedder
+
+    embedder = load_embedder("embeddinggemma")
+    cases = [("Можешь скинуть мне презентацию?", "ru", "command"),
+             ("Dosyayı bana atar mısın?", "tr", "command"),
+             ("С днём рождения, Лена! 🎉", "ru", "greeting"),
+             ("Spasibo, the fix works perfectly, saved my evening", "en", "feedback"),
+             ("Kargo yine 5 gün gecikti, bu firmaya bir daha sipariş vermem", "tr", "feedback")]
+    preds = I.classify([t for t, _, _ in cases], [lg for _, lg, _ in cases], embedder=embedder)
+    assert [p.label for p in preds] == [label for _, _, label in cases]

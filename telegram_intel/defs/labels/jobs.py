@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
+from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.labels.assets import llm_plan, resolve_mode, target_method
 from telegram_intel.defs.labels.checks import INTENT_LABELS_KEY, MESSAGE_SUMMARIES_KEY
 from telegram_intel.defs.partitions import daily_message_partitions
@@ -34,7 +35,7 @@ def _valid_partition(key: str) -> bool:
 @dg.op(out={}, description="Re-label and re-summarize the newest `last_n` clean messages, whatever their state.")
 def reprocess_recent_messages_op(
     context: dg.OpExecutionContext, config: ReprocessRecentMessagesConfig, telegram: TelegramIntelResource,
-    llm: LLMResource,
+    llm: LLMResource, embedder: EmbedderResource,
 ):
     if config.last_n < 1:
         raise dg.Failure("last_n must be at least 1")
@@ -51,9 +52,10 @@ def reprocess_recent_messages_op(
     for kind, key, wanted in jobs:
         if not wanted:
             continue
-        method = target_method(kind, mode, llm)
+        emb = embedder.get() if kind == "intents" else None  # the offline classifier (also the LLM fallback)
+        method = target_method(kind, mode, llm, emb.name if emb is not None else "usem3")
         tags = {"asset": key.to_user_string(), "run_id": context.run.run_id, "job": "reprocess_recent_messages"}
-        with llm_plan(mode, llm, telegram, config, tags) as plan:
+        with llm_plan(mode, llm, telegram, config, tags, embedder=emb) as plan:
             stats = P.process(telegram.engine, kind, tasks, stamp, target_method=method, plan=plan,
                               batch_size=config.batch_size, df=df if kind == "summaries" else None)
         context.log.info(f"{kind}: {stats.written:,} rows written with {method} ({stats.fallbacks:,} fallbacks) "

@@ -96,7 +96,7 @@ def user_profiles(
     embedder: EmbedderResource,
 ) -> dg.MaterializeResult:
     """Job/role and sector guesses per user (`telegram_user_ai_profiles`): `job_label`, `sector`, `confidence`
-    0-100, evidence keywords and message ids, `method` (offline taxonomy + the `embedder` resource's vectors, reused
+    0-100, evidence keywords and message ids, `method` (offline own-work evidence classifier over the `embedder` resource's vectors, reused
     from `message_embeddings`, or the LLM), the knowledge graph's expertise and interests. Fewer usable messages
     than the Settings' minimum → "insufficient data", no guess. Re-analysis only for users with new messages since
     their last analysis, at most once per UTC day per user and at most the Settings' daily maximum of analyses.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dagster as dg
+
+from telegram_intel.defs.embeddings.resources import EmbedderResource
 import sqlalchemy as sa
 
 from telegram_intel.defs.corpus.assets import clean_messages
@@ -32,6 +34,7 @@ def test_sample_through_clean_messages_asset(engine, database_url, storage_dir, 
         "telegram": TelegramIntelResource(database_url=database_url),
         "corpus": CorpusResource(pseudonym_secret="labels-test-secret-0123456789"),
         "llm": LLMResource(enabled=False),
+        "embedder": EmbedderResource(),  # the default model: EmbeddingGemma
     }
     result = dg.materialize([clean_messages, intent_labels, message_summaries],
                             resources=resources, tags=WINDOW)

