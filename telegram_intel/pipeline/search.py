@@ -6,10 +6,11 @@
   enough rows pass them.
 * Text side: ``text_tsv_stem @@ tsquery`` over the generated, GIN-indexed column stemmed in each message's
   language (``russian`` / ``english`` / ``turkish``, ``simple`` otherwise); each query word is stemmed by all four
-  configurations and any of them may match, so a query needs no language of its own. A plain query matches any
+  configurations and any of them may match, so a query needs no language of its own; the unstemmed ``simple``
+  column matches too, so words a stemmer drops as stop words ("I'm in") still count. A plain query matches any
   of its words (stop words dropped) so that a partial keyword match still counts; queries written in web-search
   syntax (quotes, ``-word``, ``or``) go through ``websearch_to_tsquery`` as written. Ranked by ``ts_rank_cd``
-  normalized to [0, 1) (``rank / (rank + 1)``).
+  normalized to [0, 1) (``rank / (rank + 1)``), plus 1 for a message whose whole text is the query.
 * Fusion (``fusion="score"``, the default): every candidate of either side gets its cosine similarity to the query
   (looked up for text-only hits) and ``score = similarity + text_weight × text_score``. A lexical match is a small
   bonus on top of meaning, so a distractor that shares words with the query cannot bury an answer in another
@@ -326,10 +327,13 @@ def search(
         tq = _text_query(query) if fusion != "vector" else None
         if tq is not None:
             ts_sql, params = tq
+            params["raw_query"] = query
             where = _filters("c", chats, users, since_dt, params)
             rows = conn.execute(sa.text(
-                f"SELECT c.chat_id, c.message_id, ts_rank_cd(c.text_tsv_stem, tq.q, 32) AS r "
-                f"FROM clean_messages c, (SELECT {ts_sql} AS q) AS tq WHERE c.text_tsv_stem @@ tq.q{where} "
+                f"SELECT c.chat_id, c.message_id, greatest(ts_rank_cd(c.text_tsv_stem, tq.q, 32), "
+                f"ts_rank_cd(c.text_tsv, tq.q, 32)) + CASE WHEN lower(c.text) = lower(:raw_query) THEN 1 ELSE 0 END "
+                f"AS r FROM clean_messages c, (SELECT {ts_sql} AS q) AS tq "
+                f"WHERE (c.text_tsv_stem @@ tq.q OR c.text_tsv @@ tq.q){where} "
                 f"ORDER BY r DESC, c.date DESC LIMIT {k}"
             ), params).all()
             for rank, (cid, mid, r) in enumerate(rows, 1):
