@@ -51,7 +51,9 @@ INTENT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": list(INTENT_LABELS),
-            "properties": {name: {"type": "number", "minimum": 0, "maximum": 1} for name in INTENT_LABELS},
+            # No numeric bounds: grammar-constrained decoding (llama.cpp) cannot enforce them on numbers, and the
+            # pipeline clips and renormalizes the values anyway.
+            "properties": {name: {"type": "number"} for name in INTENT_LABELS},
         },
     },
 }

