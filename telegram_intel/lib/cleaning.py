@@ -31,9 +31,10 @@ __all__ = [
 
 DROP_REASONS = ("service", "empty", "media_only", "emoji_only")
 
-# Public reference sites: links to them say what was discussed and identify nobody.
+# Public reference sites: links to them say what was discussed and identify nobody. Code hosts are not among
+# them: their paths are account names (github.com/<person>).
 DEFAULT_KEEP_DOMAINS = (
-    "github.com", "gitlab.com", "wikipedia.org", "stackoverflow.com", "python.org", "pypi.org", "readthedocs.io",
+    "wikipedia.org", "stackoverflow.com", "python.org", "pypi.org", "readthedocs.io",
     "docs.dagster.io", "arxiv.org", "huggingface.co",
 )
 

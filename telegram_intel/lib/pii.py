@@ -314,6 +314,8 @@ def _scan_piece(text: str, piece: list[_Group], plus_at: int, out: list[tuple[in
                 kind = "CARD"
             elif len(d) <= 16 and _phone_ok_trunk(text, piece, i, j, d, lens, plus, "(" in text[s:e]):
                 kind = "PHONE"
+            elif not plus and lens == (10,) and _bare_ten_ok(d) and _PHONE_CUE.search(text[max(0, s - 32):s]):
+                kind = "PHONE"
             if kind is None:
                 continue
             if kind == "PHONE" and _context_veto(text, s, e):
@@ -326,6 +328,20 @@ def _scan_piece(text: str, piece: list[_Group], plus_at: int, out: list[tuple[in
             break
         if not found:
             i += 1
+
+
+# Ten bare digits are a phone only after a word that says so ("call me 2125550143"): without one they are as
+# often an order, account or tracking number.
+_PHONE_CUE = re.compile(
+    r"(?:phone|call|text|cell|mobile|whats\s?app|viber|tel|number|номер\w*|тел\w*|звони\w*|позвони\w*|"
+    r"пиши\w*|мобильн\w*|telefon\w*|numara\w*|ara\b|arayın|cep)\b[^\w\n]{0,12}(?:\w+[^\w\n]{1,3}){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _bare_ten_ok(d: str) -> bool:
+    """NANP (area and exchange codes start 2–9), a Russian mobile without 8/+7, a Turkish mobile without 0."""
+    return d[0] in "59" or (d[0] in "2345678" and d[3] in "23456789")
 
 
 def _phone_ok_trunk(text, piece, i, j, d, lens, plus, parens) -> bool:

@@ -80,10 +80,11 @@ def test_filters_are_configurable():
 
 def test_pii_masked_and_counted():
     r = clean_message("Пиши на ivan@mail.ru или +7 916 123-45-67, или 8\u00a0916\u00a0765\u00a043\u00a021. "
-                      "Код: https://github.com/x/y, сайт https://example.com")
-    assert r.text == "Пиши на [EMAIL] или [PHONE], или [PHONE]. Код: https://github.com/x/y, сайт [URL]"
-    assert r.pii_counts == {"EMAIL": 1, "PHONE": 2, "URL": 1}
-    assert "github.com" in DEFAULT_KEEP_DOMAINS
+                      "Доки: https://en.wikipedia.org/wiki/Tile, код https://github.com/ivan-p, сайт https://example.com")
+    assert r.text == "Пиши на [EMAIL] или [PHONE], или [PHONE]. Доки: https://en.wikipedia.org/wiki/Tile, код [URL], сайт [URL]"
+    assert r.pii_counts == {"EMAIL": 1, "PHONE": 2, "URL": 2}
+    # a code host's path is an account name: not kept
+    assert "wikipedia.org" in DEFAULT_KEEP_DOMAINS and "github.com" not in DEFAULT_KEEP_DOMAINS
 
 
 def test_pii_config():

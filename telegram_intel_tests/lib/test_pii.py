@@ -51,6 +51,23 @@ def test_phone_look_alikes_not_found(text):
     assert spans_of(text) == []
 
 
+@pytest.mark.parametrize("text,phone", [
+    ("call me 2125550143 tomorrow", "2125550143"),
+    ("my number is 9161234567", "9161234567"),
+    ("звони 9031234567 после шести", "9031234567"),
+    ("telefonum 5321234567, akşam ara", "5321234567"),
+    ("tel: 5551234567", "5551234567"),
+])
+def test_ten_bare_digits_after_a_phone_word(text, phone):
+    assert spans_of(text) == [("PHONE", phone)]
+
+
+@pytest.mark.parametrize("text", ["order number 2125550143 shipped", "tracking 5123456789", "invoice 2025061234 paid",
+                                  "account number 4155550100", "paid 2125550143 already", "2125550143"])
+def test_ten_bare_digits_without_a_phone_word_are_not_phones(text):
+    assert spans_of(text) == []
+
+
 def test_two_phones_glued_by_spaces_are_split():
     text = "8 916 123 45 67 8 926 765 43 21"
     assert spans_of(text) == [("PHONE", "8 916 123 45 67"), ("PHONE", "8 926 765 43 21")]

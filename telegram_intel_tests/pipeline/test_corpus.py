@@ -194,7 +194,7 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
         {"message_id": 900003, "sender_id": sender, "text": "", "has_media": True, "media_type": "photo"},
         {"message_id": 900004, "sender_id": sender, "text": "deleted later", "deleted_at": datetime.now(timezone.utc)},
         {"message_id": 900005, "sender_id": sender,
-         "text": "Docs at https://github.com/dagster-io/dagster and mine at https://my-private-site.ru/cv"},
+         "text": "Docs at https://docs.dagster.io/guides and mine at https://my-private-site.ru/cv"},
     ])
     added = [(chat_id, 900000 + i) for i in range(1, 6)]
 
@@ -204,7 +204,7 @@ def test_filters_drop_what_they_should(loaded, database_url, sample_truth):
     rows = clean_rows(loaded)
     assert [k for k in added if k in rows] == [(chat_id, 900005)]
     # keep-list: the public reference stays, the personal site is masked
-    assert rows[chat_id, 900005].text == "Docs at https://github.com/dagster-io/dagster and mine at [URL]"
+    assert rows[chat_id, 900005].text == "Docs at https://docs.dagster.io/guides and mine at [URL]"
 
     keep_all = {"drop_service": False, "drop_empty": False, "drop_media_only": False, "drop_emoji_only": False,
                 "keep_domains": [], "pii_types": ["PHONE", "EMAIL", "CARD", "IBAN"]}
