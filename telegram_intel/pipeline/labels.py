@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
@@ -72,6 +73,7 @@ class RunStats:
     confidence_sum: float = 0.0
     keywords: Counter = field(default_factory=Counter)
     partitions: Counter = field(default_factory=Counter)  # YYYY-MM-DD -> rows written
+    vectors_reused: int = 0  # offline intents: message_embeddings rows used instead of embedding again
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -252,15 +254,30 @@ def intent_rows(
     stats: RunStats,
     tags: dict[str, Any] | None = None,
     embedder: Any | None = None,
+    stored: dict[tuple[int, int], np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows for ``intent_labels``: from the LLM where it answered, else from the offline classifier."""
+    """Rows for ``intent_labels``: from the LLM where it answered, else from the offline classifier (over the
+    ``stored`` vectors of ``message_embeddings`` where they are current, embedding only the rest)."""
     answers: list[tuple[dict[str, Any], str] | None] = [None] * len(batch)
     if use_llm and client is not None and breaker is not None:
         answers = call_llm_batch(client, "intent", INTENT_SCHEMA, batch, concurrency=concurrency,
                                  breaker=breaker, stats=stats, tags=tags)
     offline_idx = [i for i, a in enumerate(answers) if a is None]
-    offline = intents_lib.classify([batch[i].text for i in offline_idx], [batch[i].lang for i in offline_idx],
-                                   embedder=embedder) if offline_idx else []
+    offline = []
+    if offline_idx:
+        texts = [batch[i].text for i in offline_idx]
+        vectors = [(stored or {}).get((batch[i].chat_id, batch[i].message_id)) for i in offline_idx]
+        missing = [k for k, v in enumerate(vectors) if v is None]
+        if len(missing) < len(vectors):
+            fresh = intents_lib.embed([texts[k] for k in missing], embedder=embedder) if missing else []
+            for k, v in zip(missing, fresh):
+                vectors[k] = v
+            stats.vectors_reused += len(vectors) - len(missing)
+            embeddings = np.vstack(vectors).astype(np.float32)
+        else:
+            embeddings = None
+        offline = intents_lib.classify(texts, [batch[i].lang for i in offline_idx], embedder=embedder,
+                                       embeddings=embeddings)
     predictions = dict(zip(offline_idx, offline))
     rows = []
     for i, task in enumerate(batch):
@@ -387,6 +404,22 @@ def clear_stale_ai_columns(conn: Connection, start: datetime, end: datetime) -> 
 # Driver
 # =============================================================================================
 
+def stored_vectors(engine: Engine, embedder: Any, batch: Sequence[Task]) -> dict[tuple[int, int], np.ndarray]:
+    """The ``message_embeddings`` vectors of ``embedder`` for ``batch`` that were made from the current clean
+    text (embedded at or after its last change) and have the embedder's dimensions."""
+    if not batch:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT e.chat_id, e.message_id, e.embedding::float4[] AS v FROM message_embeddings e "
+            "JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id "
+            "WHERE e.model = :m AND e.dims = :d AND e.updated_at >= c.updated_at "
+            "AND (e.chat_id, e.message_id) IN (SELECT * FROM unnest(CAST(:chats AS bigint[]), CAST(:ids AS bigint[])))"
+        ), {"m": embedder.name, "d": int(getattr(embedder, "dims", 0) or 0),
+            "chats": [t.chat_id for t in batch], "ids": [t.message_id for t in batch]}).all()
+    return {(r.chat_id, r.message_id): np.asarray(r.v, dtype=np.float32) for r in rows}
+
+
 @dataclass
 class LLMPlan:
     """How a run uses the LLM: ``client`` None means offline; ``embedder`` makes the offline intent classifier's
@@ -417,8 +450,9 @@ def process(
     breaker = LLMBreaker(plan.breaker_limit) if use_llm else None
     for batch in batches(tasks, batch_size):
         if kind == "intents":
+            stored = stored_vectors(engine, plan.embedder, batch) if plan.embedder is not None else None
             rows = intent_rows(batch, use_llm=use_llm, client=plan.client, concurrency=plan.concurrency,
-                               breaker=breaker, stats=stats, tags=plan.tags, embedder=plan.embedder)
+                               breaker=breaker, stats=stats, tags=plan.tags, embedder=plan.embedder, stored=stored)
             with engine.begin() as conn:
                 write_intents(conn, rows, stamp, stats)
         elif kind == "summaries":
@@ -514,7 +548,7 @@ def run_values(stats: RunStats, *, mode: str, requested: str, in_window: int, st
     report = Report(values={
         "method_requested": requested, "mode": mode, "method": stats.method, "messages_in_partition": in_window,
         "processed": stats.written, "skipped_up_to_date": in_window - stats.selected, "llm_fallbacks": stats.fallbacks,
-        "duration_s": round(stats.seconds, 3),
+        "vectors_reused": stats.vectors_reused, "duration_s": round(stats.seconds, 3),
         "messages_per_second": round(stats.written / stats.seconds, 1) if stats.seconds > 0 else 0.0,
         "window": f"[{start.isoformat()}, {end.isoformat()})",
         **{k: v for k, v in llm_description.items() if v is not None},
