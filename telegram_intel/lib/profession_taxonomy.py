@@ -309,7 +309,7 @@ PROFESSIONS: tuple[Profession, ...] = (
               "доверенност|претензи|nda|устав=|устава|егрюл|допсоглашени|обжалован",
         "tr": "avukat|hukuk|mahkeme|duruşma|dava|istinaf|sözleşme|karşı taraf|vekaletname|ihtarname|müvekkil|uyap|"
               "ticaret sicil|itiraz|dilekçe",
-    }, aliases=("attorney", "legal counsel", "advocate", "notary")),
+    }, aliases=("attorney", "legal counsel", "advocate")),
     # ------------------------------------------------------------------ construction / trades
     _P("electrician", "construction", ("electrician", "электрик", "elektrikçi"), {
         "en": ("I am an electrician: wiring, breaker panels, outlets, grounding and electrical installation",
@@ -360,7 +360,7 @@ PROFESSIONS: tuple[Profession, ...] = (
               "kahoot|gradebook",
         "ru": "учител|урок|домашн|домашк|контрольн|оценк|класс=|классе|класса|ученик|родительск|экзамен|олимпиад|тетрад|журнал",
         "tr": "öğretmen|ders|ödev|notları|notlar|sınav|sınıf|öğrenci|veli|olimpiyat|e-okul|etüt|deneme sınav",
-    }, aliases=("tutor", "lecturer", "professor", "instructor")),
+    }, aliases=("lecturer", "professor", "instructor")),
     _P("researcher", "science", ("researcher", "научный сотрудник", "araştırmacı"), {
         "en": ("I am a scientist: experiments in the lab, papers, grants, peer review and conference talks",
                "The reviewers asked for another experiment before the paper can be accepted"),
@@ -478,7 +478,7 @@ PROFESSIONS: tuple[Profession, ...] = (
         "ru": "шеф|меню|техкарт|фудкост|банкет|повар|блюд|дегустац|пароконвектомат|заготовк|ресторан|"
               "калькуляци|борщ",
         "tr": "şef|menü|reçete|gıda maliyet|ziyafet|aşçı|yemek|tabak|tadım|fırın|restoran|çorba",
-    }, aliases=("cook", "sous chef", "pastry chef")),
+    }, aliases=("cook", "sous chef")),
     _P("barista", "hospitality", ("barista / café owner", "бариста", "barista"), {
         "en": ("I make coffee in a café: espresso extraction, grinder settings, latte art, beans from the roaster",
                "Calibrated the grinder this morning, the new Ethiopian beans taste fruity as espresso"),
@@ -490,7 +490,7 @@ PROFESSIONS: tuple[Profession, ...] = (
         "en": "espresso|barista|grinder|latte|beans|roaster|café|coffee shop",
         "ru": "эспрессо|бариста|кофемолк|латте|зерно|обжарк|кофейн",
         "tr": "espresso|barista|öğütücü|latte|çekirdek|kavurma|kafe",
-    }, aliases=("café owner", "bartender", "waiter")),
+    }, aliases=("café owner",)),
     _P("hotel_manager", "hospitality", ("hotel manager", "управляющий отелем", "otel müdürü"), {
         "en": ("I manage a hotel: bookings, occupancy, reception staff, guest complaints and housekeeping",
                "Occupancy is at ninety percent for the weekend, the booking channel double-sold two rooms"),
@@ -557,7 +557,7 @@ PROFESSIONS: tuple[Profession, ...] = (
         "en": "driver|fuel|tachograph|loading dock|diesel|taxi|mileage|highway",
         "ru": "водител|солярк|топлив|тахограф|погрузк|трасс|такси|дальнобой|рейс",
         "tr": "şoför|mazot|yakıt|takograf|yükleme|otoyol|taksi|uzun yol",
-    }, aliases=("courier", "taxi driver")),
+    }, aliases=("truck driver", "long-haul driver")),
     # ------------------------------------------------------------------ people / services
     _P("hr_manager", "human resources", ("HR manager / recruiter", "HR-менеджер / рекрутер", "İK uzmanı"), {
         "en": ("I hire people: job openings, candidates, interviews, offers, onboarding and employee benefits",
@@ -607,7 +607,7 @@ PROFESSIONS: tuple[Profession, ...] = (
         "en": "haircut|hair color|coloring|manicure|salon|balayage|nails|lashes|beauty",
         "ru": "стрижк|окрашивани|маникюр|салон|ногт|ресниц|бьюти|парикмах|брови",
         "tr": "saç kesim|saç boya|manikür|güzellik salon|tırnak|kirpik|güzellik|kuaför",
-    }, aliases=("hairdresser", "barber", "stylist", "makeup artist", "nail technician")),
+    }, aliases=("hairdresser", "stylist", "hair colorist")),
     _P("musician", "arts", ("musician", "музыкант", "müzisyen"), {
         "en": ("I am a musician: rehearsals, gigs, recording tracks in the studio, mixing and releasing songs",
                "Rehearsal tonight before the gig, then mixing the new track with the sound engineer"),
@@ -632,6 +632,511 @@ PROFESSIONS: tuple[Profession, ...] = (
         "ru": "урожа|посев|трактор|удобрени|полив|скот|теплиц|ферм|зерн",
         "tr": "hasat|ekin|traktör|gübre|sulama|hayvancılık|sera|çiftlik|tarla",
     }, aliases=("agronomist",)),
+    # ------------------------------------------------------------------ construction trades and finishing work
+    _P("tile_setter", "construction", ("tile setter", "плиточник", "fayans ustası"), {
+        "en": ("I am a tile setter: laying porcelain tiles, tile adhesive, leveling clips, grouting and cutting",
+               "The client changed the tile layout again, I am grouting the bathroom while the adhesive sets"),
+        "ru": ("Я плиточник: укладываю плитку и керамогранит, раскладка, плиточный клей, затирка швов, подрезка",
+               "Заказчица опять поменяла раскладку, затираю швы в санузле, пока схватывается клей"),
+        "tr": ("Fayans ustasıyım: seramik ve granit döşüyorum, yapıştırıcı, derz dolgusu ve kesim yapıyorum",
+               "Müşteri yine seramik yerleşimini değiştirdi, banyonun derzini dolduruyorum"),
+    }, {
+        "en": "tile setter|tiling|grout|tile adhesive|thinset|tile spacer|leveling clips|wet saw|tile saw|"
+              "large format tile|backsplash install",
+        "ru": "плиточн|укладк плит|уложил плит|затирк|затира|раскладк|керамогранит|свп|крестик|подрезк|запил|"
+              "плиточн клей|гидроизоляц",
+        "tr": "fayans ust|fayansçı|fayans döş|seramik döş|granit döş|derz|seramik yapıştırıcı|fayans kes|"
+              "45 derece kes|su yalıtım",
+    }, aliases=("tiler", "tile installer")),
+    _P("painter_decorator", "construction", ("painter and decorator", "маляр", "boya ustası"), {
+        "en": ("I am a painter and decorator: priming, skim coating, sanding, painting walls and ceilings, wallpaper",
+               "Second coat on the ceiling today, then sanding the filler in the hallway before painting"),
+        "ru": ("Я маляр: грунтую, шпаклюю, шкурю, крашу стены и потолки, клею обои",
+               "Сегодня второй слой на потолок, в коридоре шкурил шпаклёвку под покраску"),
+        "tr": ("Boya ustasıyım: astar, macun, zımpara, duvar ve tavan boyası, duvar kağıdı",
+               "Bugün tavana ikinci kat boyayı attım, koridorda macunu zımparaladım"),
+    }, {
+        "en": "painter and decorator|house painter|primer coat|skim coat|second coat|sanding|wallpapering|"
+              "paint roller|spackle|masking tape|drop cloth",
+        "ru": "маляр|шпакл|шкурил|шкурк|грунтова|загрунтова|финишн шпакл|второй слой|покрасил стен|валик|"
+              "поклеил обо|клеил обо|малярн скотч|флизелин|колеровк",
+        "tr": "boya ustası|boyacı|astar at|astarla|macun|zımpara|ikinci kat|duvar kağıdı|saten boya|"
+              "plastik boya|badana|tavan boya",
+    }, aliases=("house painter", "decorator")),
+    _P("plasterer", "construction", ("plasterer", "штукатур", "sıvacı"), {
+        "en": ("I am a plasterer: machine plastering, gypsum plaster on beads, floor screeds, leveling walls",
+               "Plastered two rooms on beads today, tomorrow we pour the screed in the corridor"),
+        "ru": ("Я штукатур: машинная штукатурка, гипсовая штукатурка по маякам, стяжка, выравнивание стен",
+               "Сегодня отштукатурил две комнаты по маякам, завтра заливаем стяжку в коридоре"),
+        "tr": ("Sıvacıyım: makine sıvası, alçı sıva, şap, duvar düzeltme ve köşe profili",
+               "Bugün iki odanın alçı sıvasını bitirdim, yarın koridora şap dökeceğiz"),
+    }, {
+        "en": "plasterer|plastering|gypsum plaster|screed|plaster bead|float finish|drywall|render coat|"
+              "machine plaster",
+        "ru": "штукатур|отштукатур|маяк|стяжк|машинн штукатурк|ротбанд|кнауф|гипсокартон|гкл|полусух|"
+              "наливн пол",
+        "tr": "sıvacı|sıva|kaba sıva|alçı sıva|makine sıva|şap|alçıpan|köşe profil|mastar|saten alçı",
+    }, aliases=("drywaller", "screed layer")),
+    _P("carpenter", "construction", ("carpenter / joiner", "плотник / столяр", "marangoz"), {
+        "en": ("I am a carpenter: wooden stairs, doors and frames, roof trusses, planing and joining timber",
+               "Hanging interior doors today, the frames are out of level, then sanding the oak stair treads"),
+        "ru": ("Я столяр-плотник: деревянные лестницы, двери, срубы, стропила, строгаю и соединяю брус",
+               "Сегодня ставлю межкомнатные двери, коробки кривые, потом шлифую дубовые ступени"),
+        "tr": ("Marangozum: ahşap merdiven, kapı ve kasa, çatı makası, rende ve ahşap birleştirme",
+               "Bugün iç kapıları takıyorum, kasalar eğri, sonra meşe basamakları zımparalayacağım"),
+    }, {
+        "en": "carpenter|joiner|timber|planer|jigsaw|roof truss|door frame|stair tread|mortise|dovetail|"
+              "woodwork|router table",
+        "ru": "плотник|столяр|брус|строга|рубанок|стропил|сруб|наличник|дверн коробк|межкомнатн двер|тетив|"
+              "фрезер|лобзик|массив дуб|массив ясен",
+        "tr": "marangoz|ahşap|rende|kapı kasa|iç kapı|çatı makas|masif|dekupaj|freze|zıvana|kontrplak",
+    }, aliases=("joiner", "woodworker")),
+    _P("welder", "construction", ("welder", "сварщик", "kaynakçı"), {
+        "en": ("I am a welder: MIG and TIG welding, steel structures, gates and railings, grinding the seams",
+               "Welded the staircase frame all day, went through two packs of electrodes and my eyes hurt"),
+        "ru": ("Я сварщик: варю полуавтоматом и аргоном, металлоконструкции, ворота, перила, зачищаю швы",
+               "Весь день варил каркас лестницы, ушло две пачки электродов, глаза нахватались"),
+        "tr": ("Kaynakçıyım: gazaltı ve argon kaynağı, çelik konstrüksiyon, bahçe kapısı, korkuluk ve taşlama",
+               "Bütün gün merdiven iskeletini kaynakladım, iki paket elektrot bitti, gözlerim yandı"),
+    }, {
+        "en": "welder|welding|weld|mig|tig|electrode|arc welding|steel frame|grinder disc|welding mask|"
+              "stainless pipe",
+        "ru": "сварщ|сварк|сварн|приварил|заварил шов|электрод|аргон|полуавтомат|металлоконструкц|профтруб|"
+              "болгарк|нахватал зайч|инвертор|катет шва",
+        "tr": "kaynakçı|kaynak yap|kaynak maske|kaynak makine|gazaltı|argon|elektrot|konstrüksiyon|profil demir|"
+              "korkuluk|taşlama",
+    }, aliases=("metalworker", "fabricator")),
+    _P("hvac_technician", "construction", ("HVAC technician", "монтажник кондиционеров", "klima teknisyeni"), {
+        "en": ("I install and service air conditioners and ventilation: split systems, refrigerant, vacuuming lines",
+               "Mounted three split systems today, one was short of refrigerant so I vacuumed and recharged it"),
+        "ru": ("Я монтажник кондиционеров и вентиляции: ставлю сплит-системы, вакуумирую трассу, заправляю фреон",
+               "Сегодня повесил три сплита, на одном не хватало фреона, вакуумировал и дозаправил"),
+        "tr": ("Klima ve havalandırma teknisyeniyim: split klima montajı, gaz dolumu, vakum ve kanal işleri",
+               "Bugün üç split klima montajladım, birinde gaz eksikti, vakum yapıp gaz doldurdum"),
+    }, {
+        "en": "hvac|split system|refrigerant|freon|r32|r410|vacuum pump|line set|ductwork|condenser unit|"
+              "indoor unit|outdoor unit",
+        "ru": "кондиционерщик|сплит|фреон|вакуумир|дозаправ|заправк фреон|дренаж|внешн блок|наружн блок|"
+              "внутренн блок|вентиляц|воздуховод|r32|r410|мультизон",
+        "tr": "klima montaj|klima bakım|klimacı|split klima|gaz dolum|vakum|dış ünite|iç ünite|bakır boru|"
+              "drenaj|havalandırma kanal|r32|vrf",
+    }, aliases=("air conditioning installer", "ac technician", "ventilation installer")),
+    _P("roofer", "construction", ("roofer", "кровельщик", "çatı ustası"), {
+        "en": ("I am a roofer: metal roofing, shingles, underlayment, flashing around chimneys and gutters",
+               "Up on the roof all day laying shingles, the wind nearly took a sheet of underlayment"),
+        "ru": ("Я кровельщик: кладу металлочерепицу и мягкую кровлю, мембрану, примыкания к трубе, водостоки",
+               "Весь день на крыше, клали гибкую черепицу, ветром чуть не унесло лист мембраны"),
+        "tr": ("Çatı ustasıyım: kiremit, shingle, membran, baca dibi izolasyonu ve yağmur oluğu",
+               "Bütün gün çatıdaydım, shingle döşedik, rüzgar neredeyse membranı uçuruyordu"),
+    }, {
+        "en": "roofer|roofing|shingle|underlayment|flashing|gutter|ridge cap|metal roof|roof deck|eaves",
+        "ru": "кровельщик|кровл|металлочерепиц|профлист|мягк кровл|гибк черепиц|ендов|примыкани|водосток|"
+              "мембран|обрешетк|стропил|саморез кровел",
+        "tr": "çatı ustası|çatıcı|kiremit|shingle|membran|mahya|yağmur oluğu|oluk|çatı akıt|osb|baca dibi",
+    }),
+    _P("locksmith", "construction", ("locksmith", "мастер по замкам", "çilingir"), {
+        "en": ("I am a locksmith: opening locked doors, changing cylinders, installing locks and cutting keys",
+               "Third lockout call tonight, drilled the cylinder out and fitted a new one"),
+        "ru": ("Я мастер по замкам: вскрываю двери, меняю личинки, врезаю замки, делаю дубликаты ключей",
+               "Третий вызов за вечер на вскрытие, высверлил личинку и поставил новую"),
+        "tr": ("Çilingirim: kilitli kapı açma, barel değişimi, kilit montajı ve anahtar kopyalama",
+               "Bu akşam üçüncü kapı açma çağrısı, bareli deldim yenisini taktım"),
+    }, {
+        "en": "locksmith|lockout|lock cylinder|rekey|key cutting|deadbolt|lock picking|mortise lock",
+        "ru": "вскрыти двер|вскрыл двер|вскрыть двер|личинк|цилиндр замк|врезк замк|врезал замок|дубликат ключ|"
+              "мастер по замк|отмычк|сувальд",
+        "tr": "çilingir|barel|kilit değiş|kilit montaj|kapı açma|anahtar kopyala|çelik kapı kilid|maymuncuk",
+    }),
+    _P("handyman", "construction", ("handyman", "мастер на час", "ev tamircisi"), {
+        "en": ("I am a handyman: small repairs at people's homes, hanging shelves, fixing doors, assembling furniture",
+               "Five calls today: a curtain rail, a dripping tap, two shelves and a cabinet door that wouldn't close"),
+        "ru": ("Я мастер на час: мелкий ремонт по квартирам, вешаю полки и карнизы, чиню двери, собираю мебель",
+               "Сегодня пять вызовов: карниз, подтекает кран, две полки и дверца шкафа"),
+        "tr": ("Ev tamircisiyim: evlerde ufak tamirler, raf ve korniş takma, kapı ayarı, mobilya kurulumu",
+               "Bugün beş iş vardı: korniş, damlayan musluk, iki raf ve kapanmayan dolap kapağı"),
+    }, {
+        "en": "handyman|odd jobs|small repairs|house call|curtain rail|tv mount|hang shelves|wall anchor|"
+              "furniture assembly",
+        "ru": "мастер на час|муж на час|карниз|дюбел|перфоратор|повесил полк|повесить полк|мелк ремонт|"
+              "сборк мебел|собрал шкаф",
+        "tr": "ev tamirci|tamirci|ufak tamir|korniş|dübel|matkap|raf tak|tv askı|kapı ayar|menteşe",
+    }, aliases=("repairman", "maintenance worker")),
+    _P("furniture_maker", "construction", ("furniture maker", "мебельщик", "mobilyacı"), {
+        "en": ("I make custom furniture: kitchens and wardrobes from chipboard and MDF, edge banding, hinges",
+               "Sent the kitchen cutting list to the workshop, the fronts are being sprayed, installation on Friday"),
+        "ru": ("Я делаю корпусную мебель на заказ: кухни и шкафы-купе из ЛДСП и МДФ, кромка, фурнитура, сборка",
+               "Отправил деталировку кухни на распил, фасады в покраске, монтаж в пятницу"),
+        "tr": ("Mobilyacıyım: ölçüye özel mutfak dolabı ve gardırop, sunta, MDF, kenar bandı, menteşe ve montaj",
+               "Mutfağın kesim listesini atölyeye gönderdim, kapaklar boyada, montaj cuma"),
+    }, {
+        "en": "custom furniture|cabinet maker|chipboard|mdf|edge banding|cutting list|blum|hinges|"
+              "kitchen cabinets|cnc|furniture workshop",
+        "ru": "корпусн мебел|мебельщик|лдсп|мдф|кромк|распил|деталировк|фурнитур|блюм|blum|шкаф-купе|"
+              "кухонн гарнитур|столешниц|базис|мебельн цех",
+        "tr": "mobilyacı|mobilya atölye|sunta|mdf|kenar band|kesim listesi|gardırop|mutfak dolab|lake kapak|"
+              "cnc|akrilik kapak",
+    }, aliases=("cabinet maker", "furniture assembler")),
+    # ------------------------------------------------------------------ healthcare (more)
+    _P("veterinarian", "healthcare", ("veterinarian", "ветеринар", "veteriner"), {
+        "en": ("I am a vet: examining cats and dogs, vaccinations, spaying and neutering, surgeries",
+               "Spayed two cats this morning, then a dog came in after swallowing a sock"),
+        "ru": ("Я ветеринар: осматриваю кошек и собак, прививки, кастрации и стерилизации, операции",
+               "С утра две стерилизации кошек, потом привезли собаку, которая проглотила носок"),
+        "tr": ("Veteriner hekimim: kedi ve köpek muayenesi, aşılar, kısırlaştırma ve ameliyatlar",
+               "Sabah iki kedi kısırlaştırdım, sonra çorap yutan bir köpek geldi"),
+    }, {
+        "en": "vet|veterinar|spay|neuter|pet owner|canine|feline|rabies shot|vet clinic|deworming",
+        "ru": "ветеринар|ветврач|ветклиник|кастрац|стерилизац кош|чипирован|глистогон|бешенств|"
+              "хвостат пациент|вакцинац кош|вакцинац собак",
+        "tr": "veteriner|kısırlaştır|kuduz aşı|pati|evcil hayvan|kedi muayene|köpek muayene|iç parazit|"
+              "dış parazit|mikroçip",
+    }, aliases=("vet", "veterinary surgeon")),
+    _P("massage_therapist", "healthcare", ("massage therapist", "массажист", "masaj terapisti"), {
+        "en": ("I am a massage therapist: back and sports massage, lymphatic drainage, trigger points, sessions",
+               "Six massages today, my forearms are burning, the last client's trapezius was like a rock"),
+        "ru": ("Я массажист: классический и спортивный массаж, лимфодренаж, триггерные точки, сеансы на столе",
+               "Шесть массажей за день, предплечья горят, у последнего клиента трапеция как камень"),
+        "tr": ("Masaj terapistiyim: klasik ve spor masajı, lenf drenajı, tetik noktalar ve seanslar",
+               "Bugün altı masaj yaptım, ön kollarım yanıyor, son danışanın trapezi taş gibiydi"),
+    }, {
+        "en": "massage therapist|massage table|deep tissue|lymphatic drainage|trigger point|sports massage|"
+              "massage oil|trapezius",
+        "ru": "массажист|массаж|лимфодренаж|триггерн точк|массажн стол|антицеллюлит|курс массаж|трапеци|"
+              "шейно-воротников",
+        "tr": "masör|masöz|masaj|lenf drenaj|tetik nokta|masaj masası|masaj yağı|kas düğüm",
+    }, aliases=("masseur", "masseuse")),
+    _P("dental_technician", "healthcare", ("dental technician", "зубной техник", "diş teknisyeni"), {
+        "en": ("I am a dental technician: making crowns, zirconia bridges and dentures in the lab from impressions",
+               "Milling five zirconia crowns tonight, the clinic sent a bad impression again"),
+        "ru": ("Я зубной техник: делаю коронки, циркониевые мосты и протезы в лаборатории по слепкам врачей",
+               "Вечером фрезерую пять циркониевых коронок, клиника опять прислала кривой слепок"),
+        "tr": ("Diş teknisyeniyim: laboratuvarda kuron, zirkonyum köprü ve protez yapıyorum",
+               "Bu akşam beş zirkonyum kuron frezeliyorum, klinik yine bozuk ölçü gönderdi"),
+    }, {
+        "en": "dental technician|dental lab|zirconia|denture|bridge framework|wax-up|porcelain layering|"
+              "sintering|articulator|exocad",
+        "ru": "зубн техник|зуботехн|цирконий|циркониев|протез|каркас мост|моделировк|спекани|артикулятор|"
+              "exocad|e.max|emax|гипсов модел",
+        "tr": "diş teknisyen|diş laboratuvar|zirkonyum|protez|porselen|sinterle|artikülatör|exocad|mum model|"
+              "frezele|alçı model",
+    }, aliases=("dental lab technician",)),
+    # ------------------------------------------------------------------ beauty (more)
+    _P("cosmetologist", "beauty", ("cosmetologist", "косметолог", "kozmetolog"), {
+        "en": ("I am a cosmetologist: facial cleansing, peels, injections, botox and fillers, skin care",
+               "Three peels and a biorevitalization today, one client came in with a rash after her home retinol"),
+        "ru": ("Я косметолог: чистки лица, пилинги, уколы красоты, ботокс, филлеры и уход за кожей клиенток",
+               "Сегодня три пилинга и биоревитализация, одна пришла с раздражением после своего ретинола"),
+        "tr": ("Kozmetoloğum: cilt bakımı, peeling, dudak dolgusu, botoks, leke tedavisi ve lazer",
+               "Bugün üç peeling ve bir mezoterapi yaptım, bir danışan evdeki retinolden tahriş olmuş gelmiş"),
+    }, {
+        "en": "cosmetologist|esthetician|facial|chemical peel|botox|filler|biorevitalization|microneedling|"
+              "skin care|hydrafacial",
+        "ru": "косметолог|чистк лиц|пилинг|ботокс|филлер|биоревитализ|мезотерап|контурн пластик|ретинол|"
+              "атравматичн|уходов процедур",
+        "tr": "kozmetolog|cilt bakım|peeling|botoks|dudak dolgu|mezoterapi|leke tedavi|lazer epilasyon|"
+              "hydrafacial|dermapen|medikal estetik",
+    }, aliases=("esthetician", "beautician", "aesthetician")),
+    _P("nail_technician", "beauty", ("nail technician", "мастер маникюра", "tırnak teknisyeni"), {
+        "en": ("I am a nail tech: manicures and pedicures, gel polish, extensions, cuticle work with an e-file",
+               "Four gel manicures and a set of extensions today, my back is done, ran out of top coat"),
+        "ru": ("Я мастер маникюра: маникюр и педикюр, покрытие гель-лаком, наращивание, аппаратный маникюр",
+               "Сегодня четыре покрытия и одно наращивание, спина отваливается, закончился топ"),
+        "tr": ("Tırnak teknisyeniyim: manikür, pedikür, kalıcı oje, protez tırnak ve jel uygulaması",
+               "Bugün dört kalıcı oje ve bir protez tırnak yaptım, belim koptu, top coat bitti"),
+    }, {
+        "en": "nail tech|gel polish|nail extension|cuticle|e-file|acrylic nails|pedicure|top coat|base coat|"
+              "nail art",
+        "ru": "маникюр|педикюр|гель-лак|гельлак|наращивани ногт|кутикул|аппаратн маникюр|дизайн ногт|"
+              "выравнивани ногт|френч|коррекци ногт",
+        "tr": "manikür|pedikür|kalıcı oje|protez tırnak|jel tırnak|kütikül|nail art|tırnak tasarım|top coat|"
+              "french manikür",
+    }, aliases=("manicurist", "nail artist")),
+    _P("makeup_artist", "beauty", ("makeup artist", "визажист", "makyaj artisti"), {
+        "en": ("I am a makeup artist: bridal makeup, photo shoots, foundation matching, lashes, early calls",
+               "Bride at five in the morning, then two bridesmaids, my kit weighs a ton"),
+        "ru": ("Я визажист: свадебный и вечерний макияж, макияж для съёмок, тон, стрелки, ресницы",
+               "Невеста в пять утра, потом две подружки, кейс с косметикой весит тонну"),
+        "tr": ("Makyaj artistiyim: gelin makyajı, çekim makyajı, fondöten, kontür ve takma kirpik",
+               "Sabah beşte gelin vardı, sonra iki nedime, makyaj çantam bir ton"),
+    }, {
+        "en": "makeup artist|mua|bridal makeup|foundation match|contour|false lashes|setting spray|"
+              "makeup kit|beauty blender",
+        "ru": "визажист|макияж|свадебн макияж|вечерн макияж|тональн|консилер|контуринг|хайлайтер|"
+              "накладн ресниц|кейс визаж",
+        "tr": "makyaj artist|gelin makyaj|makyöz|fondöten|kontür|kapatıcı|takma kirpik|sabitleyici|makyaj çanta",
+    }, aliases=("visagiste", "mua")),
+    _P("barber", "beauty", ("barber", "барбер", "berber"), {
+        "en": ("I am a barber: fades, beard trims, hot towel shaves, clippers and walk-in clients",
+               "Twelve fades today, my clipper blade is dull, a regular came in for his beard line-up"),
+        "ru": ("Я барбер: мужские стрижки, фейды, оформление бороды, бритьё опасной бритвой",
+               "Сегодня двенадцать фейдов, нож на машинке затупился, постоянник пришёл подровнять бороду"),
+        "tr": ("Berberim: erkek saç kesimi, fade, sakal tıraşı, ustura ve sıcak havlu",
+               "Bugün on iki fade kestim, makinenin bıçağı köreldi, müdavim sakal düzeltmeye geldi"),
+    }, {
+        "en": "barber|fade=|fades|skin fade|beard trim|line-up|hot towel|straight razor|clipper|taper",
+        "ru": "барбер|фейд|фэйд|оформлени бород|опасн бритв|мужск стрижк|андис|wahl|окантовк",
+        "tr": "berber|fade|sakal tıraş|sakal düzelt|ustura|sıcak havlu|saç makine|sıfır numara",
+    }, aliases=("men's hairdresser",)),
+    # ------------------------------------------------------------------ hospitality (more)
+    _P("baker", "hospitality", ("baker / pastry chef", "пекарь / кондитер", "fırıncı / pastacı"), {
+        "en": ("I am a baker and pastry chef: sourdough, croissants, cakes to order, proofing dough, early shifts",
+               "Up at four to shape the loaves, the croissant dough didn't laminate, three cakes are due today"),
+        "ru": ("Я пекарь-кондитер: закваска, круассаны, торты на заказ, расстойка теста и ранние смены у печи",
+               "Встала в четыре формовать хлеб, слоёное тесто поплыло, а сегодня ещё три торта сдавать"),
+        "tr": ("Fırıncı ve pastacıyım: ekşi maya, kruvasan, sipariş pasta, hamur mayalandırma ve sabah vardiyası",
+               "Sabah dörtte kalkıp ekmekleri şekillendirdim, kruvasan hamuru tutmadı, bugün üç pasta teslim"),
+    }, {
+        "en": "baker|bakery|pastry|sourdough|proofing|croissant|laminated dough|buttercream|cake order|fondant",
+        "ru": "пекар|кондитер|закваск|расстойк|круассан|торт на заказ|торты на заказ|бенто|мастик|крем-чиз|"
+              "ганаш|выпечк|бисквит|формовк|слоен тест",
+        "tr": "fırıncı|pastacı|pasta sipariş|ekşi maya|kruvasan|mayalan|fondan|pandispanya|ganaj|unlu mamul|"
+              "poğaça|hamurhane",
+    }, aliases=("pastry chef", "confectioner")),
+    _P("waiter", "hospitality", ("waiter", "официант", "garson"), {
+        "en": ("I work as a waiter: taking orders, serving tables, tips, the lunch rush and closing the shift",
+               "Eight tables in my section tonight, a guest sent the steak back twice and left no tip"),
+        "ru": ("Я официант: принимаю заказы, обслуживаю столы, чаевые, обеденный наплыв и закрытие смены",
+               "Вечером восемь столов на мне, гость дважды вернул стейк и не оставил чаевых"),
+        "tr": ("Garsonum: sipariş alıyorum, masalara servis yapıyorum, bahşiş, öğle yoğunluğu ve kapanış",
+               "Bu akşam sekiz masa bendeydi, bir müşteri bifteği iki kez geri gönderdi, bahşiş de bırakmadı"),
+    }, {
+        "en": "waiter|waitress|server=|tips=|serving tables|my section|table turnover|lunch rush|tray",
+        "ru": "официант|чаев|поднос|хостес|менеджер зал|r-keeper|iiko|айко|пробил заказ|обслужил стол|"
+              "мои столы|на раздач",
+        "tr": "garson|bahşiş|servis yap|masa servis|tepsi|adisyon|şef garson|komi|sipariş al",
+    }, aliases=("waitress", "server")),
+    _P("bartender", "hospitality", ("bartender", "бармен", "barmen"), {
+        "en": ("I am a bartender: cocktails, bar prep, syrups, pouring beer and closing the bar at night",
+               "Made a hundred spritzes on Saturday, ran out of ice at midnight, closed the bar at four"),
+        "ru": ("Я бармен: коктейли, заготовки на бар, сиропы, розлив пива и закрытие бара ночью",
+               "В субботу намешал сотню шприцев, к полуночи кончился лёд, закрылись в четыре"),
+        "tr": ("Barmenim: kokteyller, bar hazırlığı, şuruplar, fıçı bira ve gece bar kapanışı",
+               "Cumartesi yüz tane spritz yaptım, gece yarısı buz bitti, barı dörtte kapattık"),
+    }, {
+        "en": "bartender|bartending|cocktail|shaker|jigger|bar prep|barback|pour cost|syrup|garnish",
+        "ru": "бармен|коктейл|шейкер|джиггер|заготовк на бар|сироп|розлив|барн стойк|за стойк|шот|барбэк",
+        "tr": "barmen|kokteyl|shaker|jigger|bar hazırlı|şurup|fıçı bira|bar kapanış|shot|garnitür",
+    }, aliases=("barman", "mixologist")),
+    _P("cleaner", "hospitality", ("cleaner / housekeeper", "клинер / уборщица", "temizlik görevlisi"), {
+        "en": ("I clean homes and offices: deep cleaning, after-renovation cleanup, hotel rooms, cleaning chemicals",
+               "Three flats today, one after renovation, dust everywhere, went through a whole bottle of degreaser"),
+        "ru": ("Я клинер: генеральные уборки квартир и офисов, уборка после ремонта, химия, уборка номеров",
+               "Сегодня три квартиры, одна после ремонта, пылища везде, ушла целая бутылка антижира"),
+        "tr": ("Temizlik görevlisiyim: ev ve ofis temizliği, inşaat sonrası temizlik, oda temizliği ve kimyasallar",
+               "Bugün üç ev temizledim, biri tadilat sonrası, her yer toz, koca bir şişe yağ çözücü bitti"),
+    }, {
+        "en": "cleaner|housekeeper|deep clean|after-renovation|post-construction clean|degreaser|room attendant|"
+              "mop=|cleaning chemicals|descaler",
+        "ru": "клинер|клининг|уборщиц|генеральн уборк|уборк после ремонт|антижир|антинакип|горничн|"
+              "уборк номер|пароочистител|швабр|отмыва",
+        "tr": "temizlikçi|temizlik görevli|ev temizliğ|ofis temizliğ|inşaat sonrası temizlik|yağ çözücü|"
+              "kireç çözücü|kat görevlisi|oda temizliğ|paspas|buharlı temizle",
+    }, aliases=("housekeeper", "janitor", "maid", "room attendant")),
+    _P("event_planner", "hospitality", ("event planner", "ивент-менеджер", "organizasyon uzmanı"), {
+        "en": ("I organise events: weddings and corporate parties, venues, catering, decor, hosts and timing",
+               "The venue cancelled two weeks before the wedding, redoing the timing and calling every decorator"),
+        "ru": ("Я ивент-менеджер: организую свадьбы и корпоративы, площадки, кейтеринг, декор, ведущие и тайминг",
+               "Площадка слилась за две недели до свадьбы, переделываю тайминг и обзваниваю декораторов"),
+        "tr": ("Organizasyon işi yapıyorum: düğün ve kurumsal etkinlikler, mekan, catering, süsleme ve akış",
+               "Mekan düğüne iki hafta kala iptal etti, akışı baştan yapıyorum, bütün süslemecileri arıyorum"),
+    }, {
+        "en": "event planner|wedding planner|venue|catering|corporate event|decorator|run sheet|timing plan|"
+              "event host|guest list",
+        "ru": "ивент|организатор мероприят|свадебн организатор|кейтеринг|корпоратив|декоратор|тайминг|райдер|"
+              "выездн регистрац|площадк для мероприят",
+        "tr": "organizasyon|düğün organizasyon|kına organizasyon|nişan organizasyon|catering|süsleme|akış plan|"
+              "davetli|etkinlik planla",
+    }, aliases=("wedding planner", "event manager", "event organizer")),
+    # ------------------------------------------------------------------ logistics (more)
+    _P("taxi_driver", "logistics", ("taxi driver", "таксист", "taksici"), {
+        "en": ("I drive a taxi: rides through the app, airport runs, surge pricing, fuel and the daily car rent",
+               "Twelve hours on the line, the app keeps sending rides across town for pennies and the rent is due"),
+        "ru": ("Я таксист: заказы через приложение, аэропорт, коэффициенты, бензин и аренда машины в день",
+               "Двенадцать часов на линии, агрегатор кидает заказы через весь город за копейки, а аренду платить"),
+        "tr": ("Taksiciyim: uygulamadan yolcu, havalimanı seferleri, kısa mesafe, yakıt ve plaka kirası",
+               "On iki saattir direksiyondayım, uygulama şehrin öbür ucuna yolcu atıyor, kira da cabası"),
+    }, {
+        "en": "taxi|cab driver|uber driver|rideshare|surge|airport run|fare|passenger|meter",
+        "ru": "таксист|такси|агрегатор|на линии|коэффициент|пассажир|яндекс про|таксопарк|аренд машин|"
+              "рейтинг водител|на заказ в аэропорт",
+        "tr": "taksici|taksi|yolcu|taksimetre|indi bindi|bitaksi|uber|havalimanı yolcu|sarı taksi|taksi durağ",
+    }, aliases=("cab driver", "rideshare driver")),
+    _P("courier", "logistics", ("courier", "курьер", "kurye"), {
+        "en": ("I work as a courier: delivering orders on a bike or scooter, the delivery app, slots, tips",
+               "Twenty orders in the rain today, the app sent me across town, one customer wouldn't come down"),
+        "ru": ("Я курьер: развожу заказы на велике или самокате, приложение, слоты, чаевые и кривые адреса",
+               "Двадцать заказов под дождём, приложение дало слот на другом конце города, клиент не спустился"),
+        "tr": ("Kuryeyim: motorla sipariş dağıtıyorum, uygulama, bölge, bahşiş ve yanlış adresler",
+               "Yağmurda yirmi paket attım, uygulama şehrin öbür ucuna sipariş verdi, bir müşteri aşağı inmedi"),
+    }, {
+        "en": "courier|delivery rider|scooter|delivery app|drop-off|parcel|thermal bag|delivery slot",
+        "ru": "курьер|термокороб|термосумк|слот|развоз|развез|самокат|яндекс ед|деливери|пеший курьер|пвз",
+        "tr": "kurye|paket servis|motokurye|sipariş dağıt|teslimat|yemeksepeti|trendyol go|termo çanta|"
+              "paket attım",
+    }, aliases=("delivery driver", "delivery rider")),
+    # ------------------------------------------------------------------ legal / finance (more)
+    _P("notary", "legal", ("notary", "нотариус", "noter"), {
+        "en": ("I am a notary: certifying signatures and copies, powers of attorney, inheritance cases and deeds",
+               "Long queue today, certified a dozen powers of attorney and opened two inheritance cases"),
+        "ru": ("Я нотариус: заверяю подписи и копии, доверенности, наследственные дела и сделки",
+               "Сегодня очередь до вечера, заверила кучу доверенностей и открыла два наследственных дела"),
+        "tr": ("Noterim: imza ve suret onayı, vekaletname, miras işlemleri ve satış vaadi sözleşmeleri",
+               "Bugün kuyruk bitmedi, bir sürü vekaletname düzenledim ve iki araç satışı yaptım"),
+    }, {
+        "en": "notary|notarize|notarization|apostille|certified copy|power of attorney|inheritance case|deed",
+        "ru": "нотариус|нотариальн|заверени|заверил|заверяю|наследственн дел|доверенност|апостил|"
+              "свидетельств о прав|удостоверени",
+        "tr": "noter|noterlik|vekaletname|apostil|suret onay|imza onay|miras|satış vaadi|araç satış",
+    }, aliases=("notary public",)),
+    _P("insurance_agent", "finance", ("insurance agent", "страховой агент", "sigorta acentesi"), {
+        "en": ("I sell insurance: car and home policies, renewals, claims, premiums and commissions",
+               "Renewed fourteen car policies this week, a client's claim got denied and he blames me"),
+        "ru": ("Я страховой агент: ОСАГО, КАСКО, страхование квартир, пролонгации, страховые случаи и комиссия",
+               "За неделю продлил четырнадцать полисов ОСАГО, клиенту отказали по страховому случаю, виноват я"),
+        "tr": ("Sigorta acentesiyim: trafik sigortası, kasko, konut sigortası, yenilemeler, hasar dosyaları",
+               "Bu hafta on dört trafik sigortası yeniledim, müşterinin hasar dosyası reddedildi, suçlu ben oldum"),
+    }, {
+        "en": "insurance agent|policy renewal|policies|premium|claim adjuster|underwriting|insured|coverage|"
+              "car insurance",
+        "ru": "страхов|осаго|каско|полис|пролонгац|страховой случа|андеррайт|франшиз|выгодоприобретател|"
+              "урегулировани убытк|агентск комисс",
+        "tr": "sigorta|kasko|trafik sigorta|poliçe|hasar dosya|eksper|dask|tamamlayıcı sağlık|poliçe yenile",
+    }, aliases=("insurance broker", "insurance advisor")),
+    _P("bank_clerk", "finance", ("bank teller / loan officer", "сотрудник банка / кредитный специалист",
+                                 "banka personeli"), {
+        "en": ("I work at a bank branch: opening accounts, cards, loan applications, the cash desk and sales targets",
+               "Queue at the cash desk all morning, scoring rejected two loan applications, card targets not met"),
+        "ru": ("Я работаю в отделении банка: открываю счета, выдаю карты, кредитные заявки, касса и план продаж",
+               "С утра очередь в кассу, две кредитные заявки отклонил скоринг, а план по картам так и не выполнен"),
+        "tr": ("Banka şubesinde çalışıyorum: hesap açılışı, kredi kartı, kredi başvuruları, vezne ve hedefler",
+               "Sabahtan beri vezne kuyruğu, iki kredi başvurusu skordan döndü, kart hedefi hâlâ tutmadı"),
+    }, {
+        "en": "bank teller|bank branch|loan officer|loan application|credit scoring|cash desk|account opening|"
+              "kyc|teller",
+        "ru": "отделени банк|операционист|кредитн специалист|кредитн заявк|скоринг|операционн касс|выдач кредит|"
+              "рефинансир|инкассац|план по карт|кредитк|вклад",
+        "tr": "banka şube|veznedar|vezne|kredi başvuru|kredi tahsis|kredi skor|hesap açılış|kart hedef|mevduat|"
+              "kyc|bireysel bankacı",
+    }, aliases=("bank teller", "loan officer", "bank clerk", "credit specialist")),
+    # ------------------------------------------------------------------ sales (more)
+    _P("florist", "sales", ("florist", "флорист", "çiçekçi"), {
+        "en": ("I am a florist: making bouquets and arrangements, flowers from the wholesaler, conditioning roses",
+               "Made sixty bouquets for the holiday, my hands are cut up from the roses, the delivery came late"),
+        "ru": ("Я флорист: собираю букеты и композиции, поставки цветов с базы, обработка роз, упаковка",
+               "К празднику собрала шестьдесят букетов, руки все в порезах от роз, поставка с базы опоздала"),
+        "tr": ("Çiçekçiyim: buket ve aranjman hazırlıyorum, halden çiçek alıyorum, gülleri temizleyip paketliyorum",
+               "Bayram için altmış buket yaptım, ellerim güllerden kesik içinde, halden mal geç geldi"),
+    }, {
+        "en": "florist|bouquet|floral arrangement|flower wholesaler|floral foam|flower shop|peonies|wrapping paper",
+        "ru": "флорист|букет|цветочн композици|цветочн баз|поставк цвет|пион|упаковк букет|оазис|цветочн магазин|"
+              "кустов роз|гортенз",
+        "tr": "çiçekçi|buket|aranjman|çiçek hal|gelin çiçeğ|oasis|çelenk|söz çiçeğ|kutuda çiçek|çiçek dükkan",
+    }, aliases=("flower shop owner", "floral designer")),
+    _P("retail_salesperson", "sales", ("shop assistant / cashier", "продавец-консультант / кассир",
+                                       "satış danışmanı / kasiyer"), {
+        "en": ("I work in a shop: serving customers, the till, stocktaking, shelf display and long shifts on my feet",
+               "Stocktaking after closing tonight, the till was short again and the manager is on my back"),
+        "ru": ("Я продавец-консультант: покупатели, касса, выкладка товара, инвентаризация и смены на ногах",
+               "Вечером после закрытия инвентаризация, опять недостача в кассе, заведующая пилит"),
+        "tr": ("Mağazada satış danışmanıyım: müşteriler, kasa, reyon düzeni, sayım ve ayakta geçen vardiyalar",
+               "Kapanıştan sonra sayım var, kasa yine eksik çıktı, müdür tepemde"),
+    }, {
+        "en": "shop assistant|cashier|till=|stocktaking|shelf display|merchandising|store manager|returns desk|"
+              "planogram",
+        "ru": "продавец|продавщиц|кассир|выкладк|инвентаризац|недостач|ревизи|планограмм|торгов зал|"
+              "мерчендайз|ценник|пересорт",
+        "tr": "satış danışman|kasiyer|reyon|sayım|mağaza müdür|vitrin|kasa açı|kasa eksi|stok sayım|planogram|"
+              "tezgahtar",
+    }, aliases=("shop assistant", "cashier", "salesclerk", "retail worker")),
+    # ------------------------------------------------------------------ education (more)
+    _P("tutor", "education", ("private tutor", "репетитор", "özel ders öğretmeni"), {
+        "en": ("I am a private tutor: one-on-one lessons online, exam prep, homework, parents paying per lesson",
+               "Five online lessons back to back, one kid skipped the homework again and his mom wants guarantees"),
+        "ru": ("Я репетитор: индивидуальные занятия онлайн, подготовка к ЕГЭ и ОГЭ, домашки, оплата за урок",
+               "Пять занятий подряд по зуму, один ученик опять без домашки, а мама хочет гарантию на сотку"),
+        "tr": ("Özel ders veriyorum: birebir online dersler, LGS ve YKS hazırlık, ödev kontrolü, ders başı ücret",
+               "Arka arkaya beş online ders, bir öğrenci yine ödevi yapmamış, annesi de garanti istiyor"),
+    }, {
+        "en": "tutor|tutoring|private lesson|one-on-one|exam prep|sat prep|ielts prep|preply|online lesson",
+        "ru": "репетитор|егэ|огэ|индивидуальн заняти|пробник|preply|вариант егэ|подготовк к егэ|урок по зум|"
+              "занятие по зум",
+        "tr": "özel ders|birebir ders|lgs|yks|tyt|ayt|online ders|kpss hazırlık|soru çözüm|öğrencim",
+    }, aliases=("tutor", "private teacher")),
+    _P("kindergarten_teacher", "education", ("kindergarten teacher", "воспитатель детского сада",
+                                             "anaokulu öğretmeni"), {
+        "en": ("I work in a kindergarten: a group of toddlers, naps, crafts, morning exercises, matinees, parents",
+               "Twenty-five kids in my group and half have a runny nose, matinee rehearsal again after nap time"),
+        "ru": ("Я воспитатель в детском саду: группа малышей, тихий час, поделки, зарядка, утренники и родители",
+               "В группе двадцать пять детей, половина с соплями, после тихого часа опять репетиция утренника"),
+        "tr": ("Anaokulu öğretmeniyim: minikler sınıfı, uyku saati, etkinlikler, sabah sporu, gösteriler, veliler",
+               "Sınıfımda yirmi beş çocuk var, yarısının burnu akıyor, uyku saatinden sonra yine gösteri provası"),
+    }, {
+        "en": "kindergarten|preschool|nursery teacher|toddlers|nap time|circle time|matinee|daycare",
+        "ru": "воспитател|детск сад|детсад|тихий час|утренник|поделк|младш групп|старш групп|"
+              "подготовительн групп|методист",
+        "tr": "anaokul|kreş|uyku saat|okul öncesi|gösteri prova|anasınıf|boyama etkinliğ|sabah spor|"
+              "yaş grubu",
+    }, aliases=("preschool teacher", "nursery teacher", "caregiver")),
+    # ------------------------------------------------------------------ arts (more)
+    _P("tailor", "arts", ("tailor / seamstress", "портной / швея", "terzi"), {
+        "en": ("I am a tailor: alterations, hemming trousers, sewing to measure, patterns, fittings",
+               "Shortened twelve pairs of jeans today, and the wedding dress fitting moved to Saturday"),
+        "ru": ("Я швея: ремонт и подгонка одежды, подшив брюк, пошив по меркам, выкройки, примерки и оверлок",
+               "Сегодня подшила двенадцать джинсов, а примерку свадебного платья перенесли на субботу"),
+        "tr": ("Terziyim: kıyafet tadilatı, paça kısaltma, ölçüye dikim, kalıp, prova ve dikiş makinesi",
+               "Bugün on iki kot pantolonun paçasını kısalttım, gelinliğin provası cumartesiye kaldı"),
+    }, {
+        "en": "tailor|seamstress|alteration|hemming|sewing machine|overlocker|serger|sewing pattern|made to measure",
+        "ru": "портн|швея|швейн|подшив|подгонк|пошив|выкройк|оверлок|распошив|ушить|ушила|ателье|лекал|строчк",
+        "tr": "terzi|paça|kıyafet tadilat|dikim|dikiş makine|overlok|daraltma|fermuar değiş|astar|gelinlik prova",
+    }, aliases=("seamstress", "dressmaker")),
+    # ------------------------------------------------------------------ real estate (facility services)
+    _P("security_guard", "real estate", ("security guard", "охранник", "güvenlik görevlisi"), {
+        "en": ("I work as a security guard: shifts at the checkpoint, patrol rounds, CCTV monitors, visitor logs",
+               "Twenty-four hour shift at the business centre, three patrol rounds a night, the turnstile broke again"),
+        "ru": ("Я охранник: сутки через двое на посту, обходы территории, камеры, пропуска и журнал посетителей",
+               "Сутки на посту в бизнес-центре, три обхода за ночь, турникет опять сломался"),
+        "tr": ("Güvenlik görevlisiyim: kapıda nöbet, devriye, kamera takibi, ziyaretçi kaydı ve kartlı geçiş",
+               "Sitede yirmi dört saat nöbet, gece üç devriye attım, turnike yine bozuldu"),
+    }, {
+        "en": "security guard|security officer|patrol round|checkpoint|cctv|visitor log|access badge|turnstile|"
+              "guard post",
+        "ru": "охранник|охраня|чоп|обход территор|турникет|видеонаблюдени|сутки через|журнал посетител|"
+              "удостоверени охранник|гбр|пульт охран",
+        "tr": "güvenlik görevli|özel güvenlik|devriye|kamera takip|turnike|ziyaretçi kayd|güvenlik kulübe|"
+              "kartlı geçiş|site güvenliğ",
+    }, aliases=("security officer", "watchman", "doorman")),
+    # ------------------------------------------------------------------ automotive (more)
+    _P("auto_body_technician", "automotive", ("auto body technician", "кузовщик / автомаляр",
+                                              "kaportacı / oto boyacı"), {
+        "en": ("I do auto body work: dents, panel straightening, filler, primer and spraying cars in the booth",
+               "Pulling out a dented door all day, then priming the bumper, matching the silver took forever"),
+        "ru": ("Я кузовщик-маляр: рихтовка, вытяжка вмятин, шпаклёвка, грунт, покраска авто в камере, колеровка",
+               "Весь день тянул дверь после ДТП, потом загрунтовал бампер, в колер серебро еле попал"),
+        "tr": ("Kaportacı ve oto boyacıyım: göçük düzeltme, macun, astar, boya kabininde araç boyama, renk tutturma",
+               "Bütün gün kazalı kapıyı çektim, sonra tamponu astarladım, gümüşün rengini tutturmak zor oldu"),
+    }, {
+        "en": "auto body|body shop|dent repair|paintless dent|panel beating|bumper|spray booth|clear coat|"
+              "colour match|bodywork",
+        "ru": "кузовщик|кузовн|рихтовк|вытянул вмятин|вмятин|бампер|покрасочн камер|автомаляр|колер|лкп|"
+              "полировк|споттер",
+        "tr": "kaportacı|kaporta|oto boya|boya kabin|göçük|pdr|tampon|renk tuttur|vernik|pasta cila|lokal boya",
+    }, aliases=("panel beater", "car painter", "body shop technician")),
+    # ------------------------------------------------------------------ agriculture (more)
+    _P("gardener", "agriculture", ("gardener / landscaper", "садовник / ландшафтник", "bahçıvan / peyzajcı"), {
+        "en": ("I am a gardener and landscaper: lawns, planting trees, pruning, irrigation systems, garden care",
+               "Laid two hundred square metres of turf today, the client's irrigation timer is dead, thujas to prune"),
+        "ru": ("Я садовник-ландшафтник: газоны, посадка деревьев, обрезка, автополив и уход за участками клиентов",
+               "Сегодня уложили двести квадратов рулонного газона, у заказчика сдох таймер автополива, туи стричь"),
+        "tr": ("Bahçıvan ve peyzajcıyım: çim serimi, ağaç dikimi, budama, otomatik sulama ve bahçe bakımı",
+               "Bugün iki yüz metrekare rulo çim serdik, müşterinin sulama saati bozuk, tuyaların budaması lazım"),
+    }, {
+        "en": "gardener|landscaper|landscaping|lawn|turf|pruning|hedge trimming|irrigation system|mulch|"
+              "garden maintenance",
+        "ru": "садовник|ландшафт|газон|рулонн газон|обрезк|автополив|туи|туя|мульч|живой изгород|озеленени|"
+              "аэрац|скарифик",
+        "tr": "bahçıvan|peyzaj|çim ser|rulo çim|budama|otomatik sulama|fidan dik|çit kes|malç|bahçe bakım|tırpan",
+    }, aliases=("landscaper", "landscape gardener", "groundskeeper")),
 )
 
 
