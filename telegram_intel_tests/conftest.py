@@ -104,3 +104,10 @@ def no_llm_env(monkeypatch):
     for name in ("TELEGRAM_INTEL_LLM_ENABLED", "TELEGRAM_INTEL_LLM_BASE_URL", "TELEGRAM_INTEL_LLM_API_KEY",
                  "TELEGRAM_INTEL_LLM_MODEL", "TELEGRAM_INTEL_VOICE_MODES_FILE", "TELEGRAM_INTEL_WHISPER_MODEL"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def search_in_process(monkeypatch):
+    """`telegram-intel search` answers in its own process in tests: the warm search service (a background process
+    that outlives the command) is tested on its own, in telegram_intel_tests/cli/test_search_service.py."""
+    monkeypatch.setenv("TELEGRAM_INTEL_SEARCH_SERVICE", "off")

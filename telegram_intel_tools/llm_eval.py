@@ -26,6 +26,13 @@ from telegram_intel_tools import devsets
 LANGS = ("ru", "en", "tr", "mixed")
 
 
+def _spread(rows: list, limit: int | None) -> list:
+    """``limit`` rows evenly spaced over the set (it is ordered by language), all when None."""
+    if not limit or limit >= len(rows):
+        return rows
+    return [rows[i * len(rows) // limit] for i in range(limit)]
+
+
 def _timed(fn, *args, **kwargs) -> tuple[Any, float, bool]:
     started = time.perf_counter()
     try:
@@ -40,7 +47,7 @@ def _latency(seconds: list[float]) -> dict[str, float]:
 
 
 def eval_intents(client, part: str, limit: int | None) -> dict[str, Any]:
-    rows = devsets.load("intents", part)[:limit]
+    rows = _spread(devsets.load("intents", part), limit)
     preds, seconds, valid = [], [], 0
     for r in rows:
         result, s, ok = _timed(client.complete_json, "intent", {"message": r["text"], "reply_context": ""},
@@ -63,7 +70,7 @@ def eval_intents(client, part: str, limit: int | None) -> dict[str, Any]:
 def eval_profiles(client, part: str, limit: int | None) -> dict[str, Any]:
     from telegram_intel.pipeline.profiles import profile_with_llm
 
-    users = devsets.load("profiles", part, key="user")[:limit]
+    users = _spread(devsets.load("profiles", part, key="user"), limit)
     when = datetime(2026, 1, 1, tzinfo=timezone.utc)
     scored, seconds, valid = [], [], 0
     for u in users:
@@ -96,7 +103,7 @@ def eval_profiles(client, part: str, limit: int | None) -> dict[str, Any]:
 
 def eval_summaries(client, part: str, limit: int | None) -> dict[str, Any]:
     """No reference summaries exist: valid answers, latency, and how often the summary is longer than the message."""
-    rows = [r for r in devsets.load("intents", part) if len(r["text"]) >= 40][:limit]
+    rows = _spread([r for r in devsets.load("intents", part) if len(r["text"]) >= 40], limit)
     seconds, valid, longer = [], 0, 0
     for r in rows:
         result, s, ok = _timed(client.complete_json, "message_summary", {"message": r["text"], "reply_context": ""},
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="LLM methods on the dev sets through the local LLM tier.")
     ap.add_argument("--task", choices=sorted(TASKS), action="append", required=True)
     ap.add_argument("--dev", choices=devsets.PARTS, default="visible")
-    ap.add_argument("--limit", type=int, help="first N items only")
+    ap.add_argument("--limit", type=int, help="N items evenly spread over the set (it is ordered by language)")
     ap.add_argument("--model", default="qwen2.5-coder-1.5b", help="GGUF served in process (name or path)")
     ap.add_argument("--base-url", help="use this OpenAI-compatible endpoint instead of serving --model")
     ap.add_argument("--llm-model", help="model name sent to --base-url")

@@ -8,8 +8,11 @@
   gives the "export all data" shape (``personal_information`` + ``chats.list``),
   ``kind="single_chat"`` the "export chat history" shape (one chat object at the top level).
   It is streamed: one ``json`` line per message, memory stays flat at millions of messages.
-* ``photos/``, ``files/``, ``voice_messages/`` -- small real files (JPEG, PDF/TXT/PNG, WAV tone)
-  on ~2% of the messages; identical bytes are reused on purpose so sha256 dedup matters.
+* ``photos/``, ``files/``, ``voice_messages/`` -- small real files (JPEG, PDF/TXT/PNG, WAV) on ~2% of the
+  messages; identical bytes are reused on purpose so sha256 dedup matters. A voice message speaks its
+  ground-truth transcript in its language (ru/en/tr) when ``espeak-ng`` is installed (``speech=None``, the
+  default, uses it when present; scripts/setup.sh installs it), else it is a 250 Hz tone of the same length;
+  ``ground_truth.json`` says which (``voice_audio``).
   (Real full-account exports nest these under ``chats/chat_NNN/``; here they sit at the top of
   ``out_dir`` and the export names them relative to it, like a single-chat export does.)
 * ``ground_truth.json`` -- owner, users (language, ``job_label``, ``sector``, ``rare`` = too few
@@ -29,8 +32,9 @@ plus the owner's), writing work messages with profession vocabulary mixed with s
 greetings, questions, commands, feedback and discussion; the owner replies a lot (~15% of all
 messages are owner replies, in the language of the message replied to) for persona training.
 
-Timestamps: ``date_unixtime`` spread over the SPAN_DAYS (90) days before END_UNIXTIME
-(2025-06-30 18:00 UTC), in waking hours, non-decreasing per chat; ``date`` is that instant in UTC.
+Timestamps: ``date_unixtime`` spread over the SPAN_DAYS (90) days before ``end`` (default END_UNIXTIME,
+2025-06-30 18:00 UTC; ``telegram-intel demo`` passes the current time so the demo's data ends yesterday), in
+waking hours, non-decreasing per chat; ``date`` is that instant in UTC.
 
 Everything derives from ``random.Random(seed)``; the same arguments give the same bytes
 (media files are written by a few threads, but their names and bytes are fixed in advance).
@@ -45,8 +49,11 @@ import json
 import math
 import os
 import random
+import shutil
 import string
 import struct
+import subprocess
+import tempfile
 import time
 import zlib
 from bisect import bisect_right
@@ -824,7 +831,7 @@ def _pdf(lines: list[str]) -> bytes:
 
 
 def _wav(seconds: int, rate: int = 8000) -> bytes:
-    """A valid 8-bit mono PCM WAV: a 250 Hz tone with short fades (a stand-in until TTS replaces it)."""
+    """A valid 8-bit mono PCM WAV: a 250 Hz tone with short fades (the voice message when espeak-ng is absent)."""
     period = bytes(128 + int(90 * math.sin(2 * math.pi * j / 32)) for j in range(32))  # 8000/32 = 250 Hz
     n = seconds * rate
     data = bytearray(period * (n // 32))
@@ -835,6 +842,40 @@ def _wav(seconds: int, rate: int = 8000) -> bytes:
         data[n - 1 - i] = 128 + int((data[n - 1 - i] - 128) * k)
     hdr = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
     return hdr + b"data" + struct.pack("<I", n) + bytes(data)
+
+
+#: espeak-ng voice and pace per language: its Russian is hard to recognize at the normal pace (175 words/min).
+_ESPEAK_VOICES = {"ru": ("ru", 140), "en": ("en-us", 160), "tr": ("tr", 150)}
+
+
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def _speak(text: str, lang: str) -> bytes:
+    """``text`` spoken by espeak-ng in ``lang``: a 16-bit mono PCM WAV (22,050 Hz). The same text gives the same
+    bytes (espeak-ng is deterministic)."""
+    voice, pace = _ESPEAK_VOICES.get(lang, ("en-us", 160))
+    with tempfile.TemporaryDirectory(prefix="sample-voice-") as tmp:
+        out = os.path.join(tmp, "speech.wav")
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(pace), "-w", out, "--stdin"], input=text.encode("utf-8"),
+                       check=True, capture_output=True, timeout=120)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def _wav_seconds(data: bytes) -> float:
+    """Duration of a PCM WAV from its header (``fmt`` byte rate, ``data`` size)."""
+    pos, byte_rate, size = 12, 0, 0
+    while pos + 8 <= len(data):
+        tag, n = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if tag == b"fmt ":
+            byte_rate = struct.unpack("<I", data[pos + 16:pos + 20])[0]
+        elif tag == b"data":
+            size = min(n, len(data) - pos - 8)
+            break
+        pos += 8 + n + (n & 1)
+    return size / byte_rate if byte_rate else 0.0
 
 
 class _MediaPool:
@@ -1203,7 +1244,10 @@ P_NOT_INCLUDED = 0.1
 
 
 class _Generator:
-    def __init__(self, *, messages: int, chats: int, users: int, seed: int, kind: str, media: bool) -> None:
+    def __init__(self, *, messages: int, chats: int, users: int, seed: int, kind: str, media: bool,
+                 end: int = END_UNIXTIME, speech: bool = False) -> None:
+        self.end = end
+        self.speech = speech
         self.rnd = random.Random(seed)
         self.R = self.rnd.random
         self.n_messages = messages
@@ -1569,8 +1613,12 @@ class _Generator:
         tpl, names = self._pick(self.small[lang]["statement"])
         text2, _ = self._fill(tpl, names, None, lang)
         transcript = f"{text1} {text2}" if self.R() < 0.6 else text1
-        secs = max(1, min(10, round(len(transcript.split()) * 0.4)))
-        data = self.pool.wav(secs)
+        if self.speech:
+            data = _speak(transcript, lang)
+            secs = max(1, round(_wav_seconds(data)))
+        else:
+            secs = max(1, min(10, round(len(transcript.split()) * 0.4)))
+            data = self.pool.wav(secs)
         self.voice_seq += 1
         fname = f"audio_{self.voice_seq}@{self._fname_date(t)}.wav"
         self._count_media("voice_message")
@@ -1649,7 +1697,7 @@ class _Generator:
         R = self.R
         for u in self.users[1:]:
             if u.idx % 3 == 1:
-                tc = END_UNIXTIME - 400 * 86400 + int(R() * 300 * 86400)
+                tc = self.end - 400 * 86400 + int(R() * 300 * 86400)
                 contacts.append({"user_id": u.user_id, "first_name": u.first, "last_name": u.last,
                                  "phone_number": _pii_phone(R, u.lang), "date": self._date(tc),
                                  "date_unixtime": str(tc)})
@@ -1679,7 +1727,7 @@ class _Generator:
         owner = self.owner
         n = chat.n
         span = SPAN_DAYS * 86400
-        start = (END_UNIXTIME - span) // 86400 * 86400  # midnight (UTC) 90 days before the end
+        start = (self.end - span) // 86400 * 86400  # midnight (UTC) 90 days before the end
         step = span / n
         wake_start, wake_span = 7 * 3600 + 1800, 16 * 3600
         cid = chat.id
@@ -2030,7 +2078,8 @@ class _Generator:
             "generator": "telegram_intel_tools.sample_data", "generator_version": GENERATOR_VERSION, "seed": self.seed,
             "kind": self.kind, "export_file": RESULT_JSON, "messages_file": GROUND_TRUTH_MESSAGES,
             "offsets": "pii start/end index the flattened text (Python str code points, end exclusive)",
-            "end_unixtime": END_UNIXTIME, "span_days": SPAN_DAYS,
+            "end_unixtime": self.end, "span_days": SPAN_DAYS,
+            "voice_audio": "espeak-ng" if self.speech else "tone",
             "owner": owner_row,
             "users": [user_row(u) for u in self.users[1:]],
             "contacts": getattr(self, "contacts", []),
@@ -2057,7 +2106,8 @@ def _stable_hash(s: str) -> int:
 
 def write_sample_export(out_dir: str | Path, *, messages: int = 3000, chats: int = 3, users: int = 24, seed: int = 7,
                         kind: Literal["full_account", "single_chat"] = "full_account", media: bool = True,
-                        progress: ProgressFn | None = None) -> SampleInfo:
+                        progress: ProgressFn | None = None, end: int | None = None,
+                        speech: bool | None = None) -> SampleInfo:
     """Write a synthetic Telegram Desktop export plus ground truth under ``out_dir``.
 
     ``messages``: objects in the export's message lists (service messages included), split over
@@ -2066,6 +2116,9 @@ def write_sample_export(out_dir: str | Path, *, messages: int = 3000, chats: int
     supergroup) as a "chat history" export and ignores ``chats``. ``users``: people besides the
     owner; with >= 6 users the last two are ``rare`` (3 messages each). ``media=False`` writes no
     files (media messages say "File not included"). ``progress(done, total)`` is called now and then.
+    ``end``: Unix time the export ends at (default :data:`END_UNIXTIME`); messages fill the ``SPAN_DAYS`` days before
+    it, up to the end of the previous day. ``speech``: voice messages speak their transcripts through espeak-ng
+    (True: required; None: when installed; False: 250 Hz tones).
     """
     if kind not in ("full_account", "single_chat"):
         raise ValueError(f"kind must be 'full_account' or 'single_chat', not {kind!r}")
@@ -2073,7 +2126,12 @@ def write_sample_export(out_dir: str | Path, *, messages: int = 3000, chats: int
         raise ValueError("messages must be >= 2")
     if chats < 1 or users < 1:
         raise ValueError("chats and users must be >= 1")
-    gen = _Generator(messages=messages, chats=chats, users=users, seed=seed, kind=kind, media=media)
+    if speech is None:
+        speech = espeak_available()
+    elif speech and not espeak_available():
+        raise RuntimeError("speech=True needs espeak-ng on PATH (Debian/Ubuntu: apt-get install espeak-ng)")
+    gen = _Generator(messages=messages, chats=chats, users=users, seed=seed, kind=kind, media=media,
+                     end=END_UNIXTIME if end is None else int(end), speech=bool(speech and media))
     return gen.run(Path(out_dir), progress)
 
 
@@ -2088,9 +2146,10 @@ def _main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kind", default="full_account", choices=("full_account", "single_chat"))
     ap.add_argument("--no-media", action="store_true")
+    ap.add_argument("--tones", action="store_true", help="Voice messages as tones even when espeak-ng is installed.")
     a = ap.parse_args(argv)
     info = write_sample_export(a.out_dir, messages=a.messages, chats=a.chats, users=a.users, seed=a.seed, kind=a.kind,
-                               media=not a.no_media)
+                               media=not a.no_media, speech=False if a.tones else None)
     print(json.dumps({**info.counts, "seconds": round(info.seconds, 3),
                       "messages_per_second": round(info.messages_per_second)}, ensure_ascii=False))
 

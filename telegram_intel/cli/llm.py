@@ -35,8 +35,8 @@ def register(main: click.Group) -> None:
                   help="0 picks a free port.")
     @click.option("--ctx", default=4096, show_default=True, type=click.IntRange(512, 1 << 20),
                   help="Context tokens per request slot.")
-    @click.option("--parallel", default=1, show_default=True, type=click.IntRange(1, 64),
-                  help="Requests decoded at once (each gets --ctx tokens).")
+    @click.option("--parallel", default=4, show_default=True, type=click.IntRange(1, 64),
+                  help="Requests decoded side by side, each with --ctx tokens (the LLM-backed assets send 4 at once).")
     @click.option("--threads", type=click.IntRange(1, 1024), help="CPU threads (default: all cores).")
     @click.option("--api-key", envvar="TELEGRAM_INTEL_LLM_SERVE_KEY", default=None,
                   help="Require this bearer key (also $TELEGRAM_INTEL_LLM_SERVE_KEY); needed off loopback.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from telegram_intel.cli.errors import DATA_HINT, ReportingGroup
 from telegram_intel.config import load_settings
 from telegram_intel.lib.records import TelegramDataError
 
@@ -16,8 +17,9 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-@click.group()
-def main() -> None:
+@click.group(cls=ReportingGroup)
+@click.option("--debug", is_flag=True, help="On failure show the traceback instead of the one-line error.")
+def main(debug: bool) -> None:
     """telegram_intel: Telegram chats into an enriched, searchable knowledge base.
 
     With TELEGRAM_INTEL_DATABASE_URL unset, commands use an embedded PostgreSQL under
@@ -108,6 +110,10 @@ def import_cmd(paths: tuple[Path, ...], batch_size: int, as_json: bool) -> None:
                 results[str(path)] = {"error": message}
                 click.echo(f"error: {message}", err=True)
                 continue
+            except Exception as exc:  # the database went away, a media file cannot be read, ...: stop here
+                bar.close()
+                exc.add_note(f"importing {path}")
+                raise
             bar.close()
             results[str(path)] = stats.as_dict()
             if not as_json:
@@ -118,6 +124,7 @@ def import_cmd(paths: tuple[Path, ...], batch_size: int, as_json: bool) -> None:
     if as_json:
         _echo_json(results)
     if failed:
+        click.echo(f"hint: {DATA_HINT}", err=True)
         sys.exit(1)
 
 
@@ -173,9 +180,9 @@ def demo(messages: int, port: int, no_serve: bool) -> None:
 
 def _register_domain_commands() -> None:
     """Commands that live with their domains (kept out of this module to keep imports light)."""
-    from telegram_intel.cli import live, search, training, voice, web
+    from telegram_intel.cli import live, llm, people, search, training, voice, web
 
-    for module in (live, search, training, voice, web):
+    for module in (live, llm, people, search, training, voice, web):
         module.register(main)
 
 

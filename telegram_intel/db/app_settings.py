@@ -2,9 +2,11 @@
 
 | key | type | default | read by |
 |---|---|---|---|
-| ``sync_enabled`` | bool | true | the Telegram sync (``sync_enabled(engine)``) |
+| ``sync_enabled`` | bool | true | ``telegram_sync_schedule`` (``sync_enabled(engine)``): off → every tick skips |
 | ``profile_min_messages`` | int 1–1000 | 5 | ``user_profiles``: fewer usable messages → "insufficient data" |
 | ``profile_daily_max`` | int 0–100000 | 200 | ``user_profiles``: analyses per UTC day (0 = none) |
+
+A change of the profile settings starts ``user_profiles`` (``profile_settings_sensor``, through ``changed_at``).
 
 Missing rows mean the default; unreadable values fall back to the default too (a bad row never stops a run).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,6 +96,13 @@ def set_settings(engine: Engine, values: dict[str, Any]) -> dict[str, Any]:
                 "WHERE app_settings.value IS DISTINCT FROM EXCLUDED.value"
             ), {"k": key, "v": json.dumps(value)})
     return parsed
+
+
+def changed_at(engine: Engine, keys: tuple[str, ...]) -> datetime | None:
+    """When any of ``keys`` last changed value (None while all are at their defaults, never saved)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT max(updated_at) FROM app_settings WHERE key = ANY(:k)"),
+                            {"k": list(keys)}).scalar()
 
 
 def sync_enabled(engine: Engine) -> bool:

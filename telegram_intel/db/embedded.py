@@ -30,7 +30,11 @@ _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; postgres appends "/.s.PGSQL.543
 
 
 class EmbeddedPostgresError(RuntimeError):
-    pass
+    """The embedded server cannot be set up or started; ``hint`` says what the user can do about it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def _bin_dir() -> Path:
@@ -105,8 +109,9 @@ class EmbeddedPostgres:
             if probe.returncode != 0:
                 raise EmbeddedPostgresError(
                     f"the embedded database runs as system user {self.run_as!r}, which cannot reach {path} "
-                    "(a parent directory is not traversable). Set TELEGRAM_INTEL_HOME to a directory under a "
-                    "traversable path, or set TELEGRAM_INTEL_DATABASE_URL to an external PostgreSQL."
+                    "(a parent directory is not traversable)",
+                    "set TELEGRAM_INTEL_HOME to a directory under a traversable path, or set "
+                    "TELEGRAM_INTEL_DATABASE_URL to an external PostgreSQL",
                 )
 
     @contextlib.contextmanager

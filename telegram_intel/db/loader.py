@@ -4,19 +4,25 @@ Every source (Desktop export, Telethon sync, live listener) writes through
 ``TelegramWriter``. One batch is one transaction: messages whose key is not stored
 yet are COPYed (binary) straight into ``telegram_messages``; the rest go through a
 temp staging table and ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <changed>``.
-Replays change nothing; a newer version of a message (later ``edit_date``) replaces an
-older one and the older text goes to ``telegram_message_edits``; an older version
-never overwrites a newer one; tombstones (``deleted_at``) are never cleared.
+Replays change nothing; a newer (or same-date) version of a message replaces the stored
+one, which goes to ``telegram_message_edits`` (text, entities, edit date, and the previous
+values of whatever else changed, ``raw`` included); an older version never overwrites a
+newer one; tombstones (``deleted_at``) are never cleared. Values a column cannot hold (NUL
+characters, over-long short strings, JSON nested past orjson's limit) are made to fit or
+rejected with ``BadRecordError`` before anything of their batch is written.
 
 Parsing (the caller's iterator, CPU-bound in Python) and writing (mostly waiting
 on the server) overlap: message batches are handed through a short queue to writer
 threads, each with its own connection, so they may commit in any order; chats and
-users commit first, from the caller's thread, before any batch that refers to them.
+users commit first, from the caller's thread, before any batch that refers to them. A
+message repeated in one source starts a batch that waits until the earlier ones have
+committed, so the later version wins (and no two in-flight batches share its key).
 Figures and what each choice bought: bench/README.md (Import).
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import threading
@@ -33,6 +39,7 @@ import psycopg.postgres
 import psycopg.types.string
 from sqlalchemy.engine import Engine
 
+from telegram_intel.lib.erasure import scrub_erased
 from telegram_intel.lib.media_store import MediaStore
 from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
 
@@ -75,15 +82,21 @@ def _cmp(prefix: str) -> str:
 
 _NEWER = "COALESCE(s.edit_date, s.date) >= COALESCE(m.edit_date, m.date)"
 
-# One statement: the CTEs share a snapshot, so `old` sees the rows before the upsert and the
-# previous text of every message whose text a newer version replaces goes to the edit history.
-# A batch never holds the same key twice (the builder starts a new batch instead).
+# The previous values of the modelled columns a replacing version changes, as {column: value}; text, entities and
+# edit_date have their own columns in the history table. raw is compared as text, like in the upsert.
+_PREVIOUS = "(SELECT jsonb_object_agg(p.col, p.val) FROM (VALUES {}) AS p(col, val, changed) WHERE changed)".format(
+    ", ".join(f"('{c}', to_jsonb(m.{c}), m.{c}{'::text' if c == 'raw' else ''} IS DISTINCT FROM s.{c}"
+              f"{'::text' if c == 'raw' else ''})" for c in _COMPARED if c not in ("text", "entities", "edit_date")))
+
+# One statement: the CTEs share a snapshot, so `old` sees the rows before the upsert: every message that a newer
+# (or same-date) version replaces keeps its previous version in the history, whichever modelled field changed
+# (same condition as the upsert's WHERE). A batch never holds the same key twice (the builder starts a new batch).
 _UPSERT_MESSAGES = f"""
 WITH old AS (
-    INSERT INTO telegram_message_edits (chat_id, message_id, edit_date, text, entities)
-    SELECT m.chat_id, m.message_id, m.edit_date, m.text, m.entities
+    INSERT INTO telegram_message_edits (chat_id, message_id, edit_date, text, entities, previous)
+    SELECT m.chat_id, m.message_id, m.edit_date, m.text, m.entities, {_PREVIOUS}
     FROM stage_messages s JOIN telegram_messages m USING (chat_id, message_id)
-    WHERE s.text IS DISTINCT FROM m.text AND {_NEWER}
+    WHERE ({_cmp("m")}) IS DISTINCT FROM ({_cmp("s")}) AND {_NEWER}
     RETURNING 1
 ), up AS (
     INSERT INTO telegram_messages AS m ({_cols})
@@ -204,6 +217,14 @@ WHERE (c.type, c.title, c.username, c.members_count, c.is_left)
 """
 
 _USER_FIELDS = ("display_name", "first_name", "last_name", "username", "is_bot", "bio", "language_code")
+_USER_VARCHAR = {"username": 64, "language_code": 16}
+
+
+def _user_value(column: str, value: Any) -> Any:
+    if type(value) is not str:
+        return value
+    limit = _USER_VARCHAR.get(column)
+    return _short(value, limit) if limit else _text(value)
 _UPSERT_USER = f"""
 INSERT INTO telegram_users AS u (user_id, {", ".join(_USER_FIELDS)}, is_owner, last_seen_at)
 VALUES (%s, {", ".join(["%s"] * len(_USER_FIELDS))}, %s, %s)
@@ -234,6 +255,8 @@ class LoadStats:
     seconds: float = 0.0
     # True when new rows' chat foreign key was checked once per batch instead of by the row trigger.
     fk_checked_per_batch: bool = False
+    # Records of erased people (``erased_users``) dropped before writing.
+    erased_skipped: int = 0
 
     @property
     def messages_per_second(self) -> float:
@@ -254,6 +277,7 @@ class LoadStats:
             "max_date": self.max_date.isoformat() if self.max_date else None,
             "seconds": round(self.seconds, 3),
             "chat_fk_check": "per_batch" if self.fk_checked_per_batch else "per_row",
+            "erased_skipped": self.erased_skipped,
         }
 
 
@@ -274,7 +298,10 @@ def _json(value: Any) -> bytes | None:
     """UTF-8 JSON text: the binary COPY form of ``json`` (see ``_PassThrough``)."""
     if value is None:
         return None
-    out = orjson.dumps(value, default=str)
+    try:
+        out = orjson.dumps(value, default=str)
+    except orjson.JSONEncodeError:
+        out = _json_slow(value)
     # PostgreSQL text and jsonb cannot hold NUL; Telegram text occasionally does.
     # An escaped backslash before "u0000" is literal text, not a NUL: keep those.
     if b"\\u0000" in out:
@@ -282,6 +309,15 @@ def _json(value: Any) -> bytes | None:
     # orjson's result keeps its 4 KiB build buffer allocated; a batch waiting for a writer holds
     # thousands of these, so keep an exact-size copy instead.
     return bytes(memoryview(out))
+
+
+def _json_slow(value: Any) -> bytes:
+    """orjson refuses nesting past 255 levels and integers past 64 bits, both valid JSON that the parser accepts:
+    the stdlib encoder has neither limit (its depth limit is the interpreter's recursion limit)."""
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to store") from None
 
 
 def _jsonb(value: Any) -> bytes | None:
@@ -316,7 +352,17 @@ assert len(_MESSAGE_TYPES) == len(MESSAGE_COLUMNS)
 
 
 def _text(value: str | None) -> str | None:
-    return value.replace("\x00", "") if value and "\x00" in value else value
+    # PostgreSQL text cannot hold NUL; Telegram names and texts occasionally do (raw keeps them, escaped).
+    # Anything but a str passes through, for COPY to name it (_copy_messages).
+    return value.replace("\x00", "") if type(value) is str and "\x00" in value else value
+
+
+def _short(value: str | None, limit: int) -> str | None:
+    """A ``varchar(limit)`` value (MIME type, action, username): NULs dropped, cut to fit; raw keeps the whole."""
+    if type(value) is not str:
+        return value
+    value = _text(value)
+    return value if len(value) <= limit else value[:limit]
 
 
 def psycopg_connect(engine: Engine) -> psycopg.Connection:
@@ -330,6 +376,47 @@ def _writer_connect(engine: Engine) -> psycopg.Connection:
     for dumper in (_JsonPassThrough, _JsonbPassThrough):
         conn.adapters.register_dumper(None, dumper)  # by oid only: what set_types asks for
     return conn
+
+
+# -- erased people -----------------------------------------------------------------------------------------------
+# A person erased with `people forget` (pipeline/privacy.py) leaves only their id in `erased_users`; every write
+# drops what names that id (their user row, messages they sent or that were forwarded from them, the private chat
+# with them), so re-importing an old export or a sync does not bring them back.
+_ERASED_IDS = "SELECT user_id FROM erased_users"
+
+
+def erased_ids(conn: psycopg.Connection) -> frozenset[int]:
+    """The ids listed in ``erased_users`` (read once per write)."""
+    with conn.transaction():
+        return frozenset(row[0] for row in conn.execute(_ERASED_IDS))
+
+
+def drop_erased(rec: ChatRecord | UserRecord | MessageRecord, erased: frozenset[int]) -> bool:
+    """True when ``rec`` belongs to an erased person (it is not written); another person's message is kept with
+    their reactions / entity ids scrubbed out."""
+    if isinstance(rec, MessageRecord):
+        if rec.sender_id in erased or rec.forwarded_from_id in erased or rec.chat_id in erased:
+            return True
+        _scrub_references(rec, erased)
+        return False
+    if isinstance(rec, UserRecord):
+        return rec.user_id in erased
+    if isinstance(rec, ChatRecord):
+        return rec.chat_id in erased
+    return False
+
+
+def _scrub_references(rec: MessageRecord, erased: frozenset[int]) -> None:
+    """Someone else's message keeps no reaction (name + id) or entity id of an erased person (in place)."""
+    for attr in ("reactions", "entities"):
+        if getattr(rec, attr):
+            setattr(rec, attr, scrub_erased(getattr(rec, attr), erased)[0])
+    if isinstance(rec.raw, dict):
+        for key in ("reactions", "text_entities", "entities"):
+            if rec.raw.get(key):
+                value, n = scrub_erased(rec.raw[key], erased)
+                if n:
+                    rec.raw = {**rec.raw, key: value}
 
 
 class TelegramWriter:
@@ -358,17 +445,18 @@ class TelegramWriter:
         if f.status == "present" and f.source_path and not path:
             sha, path, size = self.media.put(Path(f.source_path), msg.chat_id)
         return (
-            msg.chat_id, msg.message_id, f.kind, f.status, msg.media_type, f.file_name, path, size, f.mime_type,
-            f.width, f.height, f.duration_seconds, sha,
+            msg.chat_id, msg.message_id, f.kind, f.status, msg.media_type, _text(f.file_name), path, size,
+            _short(f.mime_type, 128), f.width, f.height, f.duration_seconds, sha,
         )
 
     @staticmethod
     def _message_row(m: MessageRecord) -> tuple:
         return (
             m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, _text(m.sender_name), _text(m.text),
-            _jsonb(m.entities), m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id,
-            m.saved_from, m.via_bot, bool(m.media_type or m.files), m.media_type, m.mime_type, m.duration_seconds,
-            m.action, m.actor_id, m.grouped_id, _jsonb(m.reactions), _jsonb(m.inline_buttons), _json(m.raw),
+            _jsonb(m.entities), m.reply_to_message_id, m.reply_to_peer_id, _text(m.forwarded_from),
+            m.forwarded_from_id, _text(m.saved_from), _text(m.via_bot), bool(m.media_type or m.files), m.media_type,
+            _short(m.mime_type, 128), m.duration_seconds, _short(m.action, 64), m.actor_id, m.grouped_id,
+            _jsonb(m.reactions), _jsonb(m.inline_buttons), _json(m.raw),
         )
 
     # -- main loop ------------------------------------------------------------
@@ -389,20 +477,23 @@ class TelegramWriter:
                     with lock:
                         stats.fk_checked_per_batch = bypass
                     while (batch := handoff.get()) is not None:
-                        if failure:
-                            continue  # another writer failed: drain without writing
-                        counts = self._commit_messages(conn, batch, bypass)
-                        ranges = _seen_ranges(batch.messages)
-                        with lock:
-                            _account(stats, batch, counts)
-                            _merge_ranges(seen, ranges)
-                            stats.seconds = time.perf_counter() - started
-                            if self.on_batch:
-                                self.on_batch(stats)
+                        try:
+                            if failure:
+                                continue  # another writer failed: drain without writing
+                            counts = self._commit_messages(conn, batch, bypass)
+                            ranges = _seen_ranges(batch.messages)
+                            with lock:
+                                _account(stats, batch, counts)
+                                _merge_ranges(seen, ranges)
+                                stats.seconds = time.perf_counter() - started
+                                if self.on_batch:
+                                    self.on_batch(stats)
+                        finally:
+                            handoff.task_done()  # for the producer's handoff.join()
             except BaseException as exc:  # surfaced in the caller's thread
                 failure.append(exc)
                 while handoff.get() is not None:  # the producer must never block on a dead consumer
-                    pass
+                    handoff.task_done()
 
         threads = [threading.Thread(target=worker, name=f"telegram-writer-{i}", daemon=True)
                    for i in range(self.writers)]
@@ -423,17 +514,27 @@ class TelegramWriter:
 
         batch = _Batch()
         keys: set[tuple[int, int]] = set()
+        erased = erased_ids(meta_conn)
         try:
             for rec in records:
                 if failure:
                     break
+                if erased and drop_erased(rec, erased):
+                    stats.erased_skipped += 1
+                    continue
                 if isinstance(rec, MessageRecord):
                     key = (rec.chat_id, rec.message_id)
-                    if key in keys:  # a key twice in one batch: the later version goes in the next one
+                    if key in keys:  # a key twice in one batch: the later version goes in the next one,
                         flush(batch)
+                        # which must commit after this one: writers run batches in parallel, and two in-flight
+                        # batches writing the same keys could also deadlock each other.
+                        handoff.join()
                         batch, keys = _Batch(), set()
                     keys.add(key)
-                    batch.messages.append(self._message_row(rec))
+                    try:
+                        batch.messages.append(self._message_row(rec))
+                    except (TypeError, ValueError) as exc:  # see _json
+                        raise BadRecordError(f"message {rec.message_id} of chat {rec.chat_id}", _problem(exc)) from exc
                     d = rec.date
                     if batch.min_date is None or d < batch.min_date:
                         batch.min_date = d
@@ -446,11 +547,12 @@ class TelegramWriter:
                         batch, keys = _Batch(), set()
                 elif isinstance(rec, ChatRecord):
                     batch.chats.append(
-                        (rec.chat_id, rec.type, rec.title, rec.username, rec.members_count, rec.is_left, rec.source)
+                        (rec.chat_id, rec.type, _text(rec.title), _short(rec.username, 64), rec.members_count,
+                         rec.is_left, rec.source)
                     )
                 elif isinstance(rec, UserRecord):
                     batch.users.append(
-                        (rec.user_id, *(getattr(rec, c) for c in _USER_FIELDS),
+                        (rec.user_id, *(_user_value(c, getattr(rec, c)) for c in _USER_FIELDS),
                          bool(getattr(rec, "is_owner", False)), rec.last_seen_at)
                     )
                 else:
@@ -478,11 +580,15 @@ class TelegramWriter:
     @staticmethod
     def _commit_meta(conn: psycopg.Connection, batch: _Batch) -> None:
         # Sorted: concurrent writers then lock rows in the same order.
-        with conn.transaction(), conn.cursor() as cur:
-            if batch.chats:
-                cur.executemany(_UPSERT_CHAT, sorted(batch.chats, key=lambda c: c[0]))
-            if batch.users:
-                cur.executemany(_UPSERT_USER, sorted(batch.users, key=lambda u: u[0]))
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                if batch.chats:
+                    cur.executemany(_UPSERT_CHAT, sorted(batch.chats, key=lambda c: c[0]))
+                if batch.users:
+                    cur.executemany(_UPSERT_USER, sorted(batch.users, key=lambda u: u[0]))
+        except _REFUSED as exc:
+            ids = [c[0] for c in batch.chats] + [u[0] for u in batch.users]
+            raise BadRecordError(f"chats/users {ids[:5]}", _refusal(exc)) from exc
 
     def _write_batch(
         self, conn: psycopg.Connection, batch: _Batch, *, fast_path: bool, bypass: bool = False
@@ -531,19 +637,51 @@ class TelegramWriter:
         return new, updated, edits
 
     def _commit_messages(self, conn: psycopg.Connection, batch: _Batch, bypass: bool) -> tuple[int, int, int]:
-        try:
-            return self._write_batch(conn, batch, fast_path=True, bypass=bypass)
-        except psycopg.errors.UniqueViolation:
-            # Another writer (or process) inserted one of the "new" keys after we looked: the transaction
-            # rolled back as a whole, so redo the batch through the conflict-handling path.
-            return self._write_batch(conn, batch, fast_path=False)
+        fast_path = True
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._write_batch(conn, batch, fast_path=fast_path, bypass=bypass)
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+                # Another writer (or process) inserted one of the "new" keys after we looked, or writes some of the
+                # same keys in another order (the server then rolls one back): the transaction rolled back as a
+                # whole, so redo the batch through the conflict-handling path.
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                fast_path = False
+            except _REFUSED as exc:
+                rows = batch.messages
+                raise BadRecordError(f"messages {rows[0][1]}…{rows[-1][1]} of chat {rows[0][0]}",
+                                     _refusal(exc)) from exc
+        raise AssertionError("unreachable")
 
 
 class BadRecordError(ValueError):
-    """A record value that its column cannot hold (the batch is not written)."""
+    """A record value that its column cannot hold (the batch is not written). ``where`` names the message(s)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+        super().__init__(f"{where}: {problem}")
 
 
 _INT32 = range(-(1 << 31), 1 << 31)
+_ATTEMPTS = 3  # of a batch that keeps losing deadlocks to concurrent writers
+# What the server says about a value it cannot take (a safety net behind the checks while rows are built): bad
+# input, reported like any other, not a database failure.
+# A lone UTF-16 surrogate (a JSON "\\ud800" escape) decodes to a str that UTF-8, and so PostgreSQL, cannot hold.
+_REFUSED = (psycopg.DataError, psycopg.errors.ProgramLimitExceeded, UnicodeEncodeError)
+
+
+def _problem(exc: Exception) -> str:
+    # Never the offending characters themselves: a lone surrogate in the message would break its printing and storing.
+    if isinstance(exc, UnicodeError):
+        return f"not valid Unicode ({exc.reason})"
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, UnicodeError):
+        return _problem(exc)
+    return "the database refused a value: " + _problem(exc)
 
 
 def _copy_messages(copy: psycopg.Copy, rows: list[tuple]) -> None:
@@ -552,13 +690,13 @@ def _copy_messages(copy: psycopg.Copy, rows: list[tuple]) -> None:
         # Binary COPY is strict: a wrong Python type raises here; psycopg's int4 dumper would
         # silently write 0 for an out-of-range value, so the one int4 column is checked first.
         if row[18] is not None and row[18] not in _INT32:
-            raise BadRecordError(f"message {row[1]} of chat {row[0]}: duration_seconds {row[18]} is out of range")
+            raise BadRecordError(f"message {row[1]} of chat {row[0]}", f"duration_seconds {row[18]} is out of range")
         try:
             copy.write_row(row)
         except (TypeError, ValueError, OverflowError) as exc:
             bad = ", ".join(f"{c}={v!r}" for c, v, t in zip(MESSAGE_COLUMNS, row, _MESSAGE_TYPES)
                             if v is not None and not _fits(v, t))
-            raise BadRecordError(f"message {row[1]} of chat {row[0]}: {bad or exc}") from exc
+            raise BadRecordError(f"message {row[1]} of chat {row[0]}", bad or _problem(exc)) from exc
 
 
 def _fits(v: Any, pg_type: str) -> bool:

@@ -155,3 +155,15 @@ class ImportRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+
+
+class ErasedUser(Base):
+    """Tombstone of a person erased with ``people forget``: the id only, never a name or any content. Imports drop
+    every record of an id listed here (see ``loader.TelegramWriter``)."""
+
+    __tablename__ = "erased_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    erased_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When the Dagster sensor removed the id from the run records (None: not yet).
+    run_records_scrubbed_at: Mapped[datetime | None]

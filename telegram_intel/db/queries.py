@@ -13,7 +13,8 @@ SELECT
     (SELECT count(*) FROM telegram_users) AS users,
     count(*) AS messages,
     count(*) FILTER (WHERE kind = 'service') AS service_messages,
-    count(*) FILTER (WHERE reply_to_message_id IS NOT NULL) AS replies,
+    count(*) FILTER (WHERE reply_to_message_id IS NOT NULL AND kind <> 'service') AS replies,
+    count(*) FILTER (WHERE reply_to_message_id IS NOT NULL AND kind = 'service') AS service_references,
     count(*) FILTER (WHERE forwarded_from IS NOT NULL OR forwarded_from_id IS NOT NULL) AS forwards,
     count(*) FILTER (WHERE edit_date IS NOT NULL) AS edited,
     count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
@@ -24,7 +25,11 @@ FROM telegram_messages
 
 
 def collect_stats(engine: Engine) -> dict[str, Any]:
-    """Counts straight from the database (service messages count as messages)."""
+    """Counts straight from the database (service messages count as messages).
+
+    ``replies`` are messages written in reply to another message. Service messages that point at a message (a pin,
+    a game score, a payment) carry that message id in ``reply_to_message_id`` too, as Telethon does, but are not
+    replies: they are counted apart as ``service_references`` (``chat_statistics.replies`` counts the same way)."""
     with engine.connect() as conn:
         row = conn.execute(sa.text(_COUNTS)).mappings().one()
         media = conn.execute(
@@ -36,7 +41,8 @@ def collect_stats(engine: Engine) -> dict[str, Any]:
         files = conn.execute(
             sa.text("SELECT status, count(*) FROM telegram_files GROUP BY status ORDER BY status")
         ).all()
-    out = {k: row[k] for k in ("chats", "users", "messages", "service_messages", "replies", "forwards", "edited", "deleted")}
+    out = {k: row[k] for k in ("chats", "users", "messages", "service_messages", "replies", "service_references",
+                               "forwards", "edited", "deleted")}
     out["media"] = {m: n for m, n in media}
     out["files"] = {s: n for s, n in files}
     out["first_date"] = row["first_date"].isoformat() if row["first_date"] else None

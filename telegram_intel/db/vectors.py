@@ -14,7 +14,7 @@ from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
     "hnsw_index_name",
@@ -22,6 +22,7 @@ __all__ = [
     "ensure_hnsw_index",
     "hnsw_index_exists",
     "write_embeddings",
+    "stored_vectors",
 ]
 
 _MODEL_OK = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
@@ -110,3 +111,21 @@ def write_embeddings(
         "embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at"
     ), {"model": model, "dims": dims})
     return result.rowcount
+
+
+def stored_vectors(engine: Engine, keys: Sequence[tuple[int, int]], model: str, *,
+                   dims: int | None = None) -> dict[tuple[int, int], np.ndarray]:
+    """The ``model`` vectors ``message_embeddings`` holds for these ``(chat_id, message_id)`` keys, only those made
+    from the current clean text (embedded at or after its last change) and, when given, of ``dims`` dimensions:
+    callers reuse them instead of embedding again."""
+    if not keys:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT e.chat_id, e.message_id, e.embedding::float4[] AS v FROM message_embeddings e"
+            " JOIN unnest(CAST(:chats AS bigint[]), CAST(:ids AS bigint[])) AS k(chat_id, message_id)"
+            " ON e.chat_id = k.chat_id AND e.message_id = k.message_id"
+            " JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id"
+            " WHERE e.model = :m AND e.updated_at >= c.updated_at AND (CAST(:d AS int) IS NULL OR e.dims = :d)"
+        ), {"chats": [k[0] for k in keys], "ids": [k[1] for k in keys], "m": model, "d": dims}).all()
+    return {(r.chat_id, r.message_id): np.asarray(r.v, dtype=np.float32) for r in rows}

@@ -24,7 +24,11 @@ runs and record batches are kept small so that few objects live long enough to
 wake the cyclic GC's full collections (see ``_WINDOW``). The slow path also repairs
 two Telegram Desktop bugs that make real exports invalid JSON: ``\\xNN`` escapes for
 control characters (tdesktop#27571) and unquoted ``document_id`` paths of custom
-emoji (tdesktop#24961).
+emoji (tdesktop#24961). Input that cannot be read ends in a ``TelegramDataError`` naming the
+file and the JSON path, never another exception (a property-based fuzzer checks this):
+values nested deeper than the decoders go (orjson 1,024 levels, the stdlib scanner the
+interpreter's recursion limit), integer literals past Python's 4,300 digits, values of
+unexpected types; error texts quote values through a short ``reprlib`` repr.
 
 Format notes that drive the id and date rules below:
 
@@ -49,6 +53,7 @@ import codecs
 import json
 import os
 import re
+import reprlib
 from collections.abc import Callable, Collection, Iterator
 from datetime import datetime, timezone
 from itertools import chain
@@ -82,6 +87,34 @@ _END = object()
 _UTC = timezone.utc
 _from_ts = datetime.fromtimestamp
 _from_iso = datetime.fromisoformat
+
+
+class _ShortRepr(reprlib.Repr):
+    """Error texts quote the offending value, cut short: a value nested thousands of levels deep (plain ``repr``
+    recurses once per level) or megabytes long must not make the message itself fail or flood a log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxstring, self.maxother, self.maxlong = 3, 80, 80, 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        # str() of an int over 4300 digits raises ValueError (CPython's int_max_str_digits).
+        return super().repr_int(x, level) if x.bit_length() < 4096 else f"<a {x.bit_length()}-bit integer>"
+
+
+_show = _ShortRepr().repr
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if type(v) is str and v else None
+
+
+def _dump(v: Any) -> str:
+    try:
+        return json.dumps(v)
+    except (RecursionError, ValueError):  # too deep or a huge int: not the side section tdesktop writes
+        return ""
+
 
 # --- ids -------------------------------------------------------------------------
 
@@ -130,7 +163,7 @@ def _peer_id(v: Any) -> int:
                 return mark(n) if mark else n
         return _peer_id(int(v))  # a bare number in a string; ValueError otherwise
     if type(v) is not int:
-        raise ValueError(f"not a peer id: {v!r}")
+        raise ValueError(f"not a peer id: {_show(v)}")
     if v < 0:
         return v  # already marked
     if _OLD_USER_SHIFT <= v < _OLD_USER_SHIFT + _OLD_SPAN:
@@ -197,7 +230,7 @@ def _parts(parts: list) -> tuple[str, list[dict[str, Any]] | None]:
             off += len(t)
         text = "".join(out)
     except (KeyError, TypeError):
-        raise ValueError(f"unexpected text parts {parts!r}") from None
+        raise ValueError(f"unexpected text parts {_show(parts)}") from None
     if ents is not None and not text.isascii():
         # Offsets above count code points; Telegram counts UTF-16 units (astral = 2).
         for e in ents:
@@ -412,6 +445,10 @@ class _Stream:
                 err, msg = e.value, "Expecting value"
             except json.JSONDecodeError as e:
                 err, msg = e.pos, e.msg
+            except RecursionError:  # the C scanner recurses once per level (orjson stops at 1024)
+                raise self._invalid(where, pos, "nested too deeply to decode") from None
+            except ValueError as e:  # an integer literal longer than int_max_str_digits
+                raise self._invalid(where, pos, str(e)) from None
             else:
                 if end < len(s) or whole or type(obj) not in (int, float):
                     self.pos = pos + (end if len(s) == stop - pos else len(s[:end].encode()))
@@ -498,7 +535,7 @@ class _Stream:
         try:  # the array may end inside the run; or orjson's limits (huge ints, NaN, lone surrogates)
             s = data.decode("utf-8")
             objs, end = self._scan(s, 0)
-        except (UnicodeDecodeError, StopIteration, json.JSONDecodeError):
+        except (ValueError, StopIteration, RecursionError):  # value() decodes alone and reports
             return None
         return objs, (end if len(s) == len(data) else len(s[:end].encode()))
 
@@ -717,22 +754,22 @@ class _Parser:
             rs.value(path)
             return
         for item in items:
-            if self.era is None and isinstance(item, (dict, list)) and "_unixtime" in json.dumps(item):
+            if self.era is None and isinstance(item, (dict, list)) and "_unixtime" in _dump(item):
                 self.era = "new"
 
     def _owner(self, info: Any) -> OwnerRecord | None:
         if type(info) is not dict or type(info.get("user_id")) is not int or info["user_id"] <= 0:
             return None
         self.owner_id = info["user_id"]
-        first = info.get("first_name") or None
-        last = info.get("last_name") or None
-        username = info.get("username") or None
-        if type(username) is str:
+        first = _str_or_none(info.get("first_name"))
+        last = _str_or_none(info.get("last_name"))
+        username = _str_or_none(info.get("username"))
+        if username is not None:
             username = username.lstrip("@") or None
-        display = " ".join(p for p in (first, last) if type(p) is str) or None
+        display = " ".join(p for p in (first, last) if p) or None
         return OwnerRecord(
             user_id=self.owner_id, display_name=display, first_name=first, last_name=last,
-            username=username, bio=info.get("bio") or None,
+            username=username, bio=_str_or_none(info.get("bio")),
         )
 
     # chats
@@ -740,9 +777,9 @@ class _Parser:
         ctype = _chat_type(header.get("type"))
         raw = header.get("id")
         if ctype is None:
-            raise self.error(f"{path}.type", f"chat type missing or not a string: {header.get('type')!r}")
+            raise self.error(f"{path}.type", f"chat type missing or not a string: {_show(header.get('type'))}")
         if type(raw) is not int:
-            raise self.error(f"{path}.id", f"chat id missing or not an integer: {raw!r}")
+            raise self.error(f"{path}.id", f"chat id missing or not an integer: {_show(raw)}")
         if raw < 0 and ctype in _USER_CHAT_TYPES and header.get("type") not in _CHAT_TYPES:
             ctype = "channel" if raw <= -CHANNEL_ID_OFFSET else "group"  # unknown type, marked group id
         if era is not None:
@@ -826,15 +863,15 @@ class _Parser:
             yield out
 
     def _bad(self, path: str, i: int, mid: Any, problem: str) -> TelegramDataError:
-        return self.error(f"{path}[{i}] (message id {mid!r})", problem)
+        return self.error(f"{path}[{i}] (message id {_show(mid)})", problem)
 
     def _peer(self, v: Any, path: str, i: int, mid: Any, key: str) -> int:
         try:
             pid = _peer_id(v)
         except (TypeError, ValueError):
-            raise self._bad(path, i, mid, f"bad {key} {v!r}") from None
+            raise self._bad(path, i, mid, f"bad {key} {_show(v)}") from None
         if pid not in _INT64:
-            raise self._bad(path, i, mid, f"bad {key} {v!r}: out of the 64-bit id range")
+            raise self._bad(path, i, mid, f"bad {key} {_show(v)}: out of the 64-bit id range")
         if len(self._peers) < 100_000:
             self._peers[v] = pid
         return pid
@@ -866,7 +903,7 @@ class _Parser:
                 if date.tzinfo is None:
                     date = date.replace(tzinfo=_UTC)
         except (TypeError, ValueError, OverflowError, OSError):
-            raise self._bad(path, i, mid, f"bad date {get('date_unixtime', get('date'))!r}") from None
+            raise self._bad(path, i, mid, f"bad date {_show(get('date_unixtime', get('date')))}") from None
         if fid is None:
             sender = None
         else:
@@ -875,7 +912,8 @@ class _Parser:
             except (KeyError, TypeError):  # first sight of this value (or unhashable junk)
                 sender = self._peer(fid, path, i, mid, "actor_id" if kind == "service" else "from_id")
         if name is not None and type(name) is not str:
-            name = str(name)
+            # A number as a name is kept as its text; anything else stays in raw only.
+            name = str(name) if type(name) is float or (type(name) is int and name in _INT64) else None
         text = get("text", "")
         te = get("text_entities")
         if type(text) is str and (not te or (type(te) is list and len(te) == 1)):
@@ -907,7 +945,7 @@ class _Parser:
                 return text, _parts(te)[1]
         except ValueError as e:
             raise self._bad(path, i, mid, str(e)) from None
-        raise self._bad(path, i, mid, f"bad text {text!r} / text_entities {te!r}")
+        raise self._bad(path, i, mid, f"bad text {_show(text)} / text_entities {_show(te)}")
 
     def _extras(self, rec: MessageRecord, m: dict, keys: frozenset, path: str, i: int, mid: int) -> None:
         """Fill the optional fields; ``keys`` are the _EXTRA_KEYS present in ``m``."""
@@ -925,7 +963,7 @@ class _Parser:
                         d = _from_iso(ed)
                         rec.edit_date = d.replace(tzinfo=_UTC) if d.tzinfo is None else d
             except (TypeError, ValueError, OverflowError, OSError):
-                raise self._bad(path, i, mid, f"bad edit date {get('edited_unixtime', get('edited'))!r}") from None
+                raise self._bad(path, i, mid, f"bad edit date {_show(get('edited_unixtime', get('edited')))}") from None
         if not keys.isdisjoint(_REPLY_KEYS):
             reply = get("reply_to_message_id")
             if reply is None and rec.kind == "service":
@@ -934,7 +972,7 @@ class _Parser:
                 reply = get("message_id", get("game_message_id", get("invoice_message_id")))
             if reply is not None:
                 if type(reply) is not int or reply not in _INT64:
-                    raise self._bad(path, i, mid, f"bad reply_to_message_id {reply!r}")
+                    raise self._bad(path, i, mid, f"bad reply_to_message_id {_show(reply)}")
                 rec.reply_to_message_id = reply
         if "reply_to_peer_id" in keys:
             rec.reply_to_peer_id = self._opt_peer(m, "reply_to_peer_id", path, i, mid)
@@ -958,21 +996,21 @@ class _Parser:
                 try:
                     rec.grouped_id = int(v)
                 except (TypeError, ValueError):
-                    raise self._bad(path, i, mid, f"bad grouped id {v!r}") from None
+                    raise self._bad(path, i, mid, f"bad grouped id {_show(v)}") from None
                 if rec.grouped_id not in _INT64:
-                    raise self._bad(path, i, mid, f"bad grouped id {v!r}: out of the 64-bit range")
+                    raise self._bad(path, i, mid, f"bad grouped id {_show(v)}: out of the 64-bit range")
         if "mime_type" in keys and type(m["mime_type"]) is str:
             rec.mime_type = m["mime_type"]
         if "duration_seconds" in keys:
             rec.duration_seconds = d = _int_or_none(m["duration_seconds"])
             if d is not None and d not in _INT32:
-                raise self._bad(path, i, mid, f"bad duration_seconds {d!r}: out of range")
+                raise self._bad(path, i, mid, f"bad duration_seconds {_show(d)}: out of range")
         if keys.isdisjoint(_MEDIA_ANY):
             return
         if rec.kind == "message":
             mt = get("media_type")
             if mt is not None:
-                rec.media_type = _MEDIA_TYPES.get(mt, "other")
+                rec.media_type = _MEDIA_TYPES.get(mt, "other") if type(mt) is str else "other"
             else:
                 for key, kind in _MEDIA_KEYS:
                     if get(key) is not None:
@@ -982,7 +1020,7 @@ class _Parser:
             v = get(key)
             if v:
                 if type(v) is not str:
-                    raise self._bad(path, i, mid, f"bad {key} path {v!r}")
+                    raise self._bad(path, i, mid, f"bad {key} path {_show(v)}")
                 rec.files.append(self._file(v, kind, m, size_key, path, i, mid))
 
     def _opt_peer(self, m: dict, key: str, path: str, i: int, mid: int) -> int | None:
@@ -1009,7 +1047,7 @@ class _Parser:
         for field, v, valid in (("size", rec.size, _INT64), ("width", rec.width, _INT32),
                                 ("height", rec.height, _INT32), ("duration_seconds", rec.duration_seconds, _INT32)):
             if v is not None and v not in valid:
-                raise self._bad(path, i, mid, f"bad {field} {v!r} of the {kind}: out of range")
+                raise self._bad(path, i, mid, f"bad {field} {_show(v)} of the {kind}: out of range")
         if _not_included(value):
             return rec
         full = self._resolve(value, path, i, mid)
@@ -1019,7 +1057,7 @@ class _Parser:
             if self._real_base is None:
                 self._real_base = os.path.join(os.path.realpath(self.base), "")
             if not os.path.realpath(full).startswith(self._real_base):
-                raise self._bad(path, i, mid, f"media path {value!r} leads outside the export directory (symlink)")
+                raise self._bad(path, i, mid, f"media path {_show(value)} leads outside the export directory (symlink)")
             rec.status = "present"
             rec.source_path = full
         else:
@@ -1029,10 +1067,10 @@ class _Parser:
     def _resolve(self, rel: str, path: str, i: int, mid: int) -> str:
         """Absolute path of a media file named by the export; it must stay inside the export dir."""
         if "\x00" in rel:
-            raise self._bad(path, i, mid, f"bad media path {rel!r}")
+            raise self._bad(path, i, mid, f"bad media path {_show(rel)}")
         full = os.path.normpath(os.path.join(self.base, rel))
         if not full.startswith(self._base_prefix):
-            raise self._bad(path, i, mid, f"media path {rel!r} leads outside the export directory")
+            raise self._bad(path, i, mid, f"media path {_show(rel)} leads outside the export directory")
         return full
 
 

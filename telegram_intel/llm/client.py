@@ -355,6 +355,10 @@ class LLMClient:
                         f"(more than the {policy.max_retry_after:.0f}s this client waits)",
                         retry_after=retry_after,
                     ) from None
+            except (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError) as error:
+                # A 200 whose body is cut off or not a completion (a proxy or server that died mid-answer): a bad
+                # answer like any other, retried, then LLMResponseError (callers fall back to their offline method).
+                kind, message = "invalid_response", f"unreadable response body: {type(error).__name__}: {error}"
             except openai.APITimeoutError:
                 kind, message = "unavailable", f"timed out after {self.timeout_s:g}s"
             except openai.APIConnectionError as error:
@@ -377,7 +381,10 @@ class LLMClient:
                         int(usage.prompt_tokens or 0) + int(usage.completion_tokens or 0)
                     )
                 state.response_model = getattr(response, "model", None) or state.response_model
-                content = response.choices[0].message.content if response.choices else None
+                try:
+                    content = response.choices[0].message.content
+                except (AttributeError, IndexError, TypeError):  # no choices, or a choice without a message
+                    content = None
                 state.response_text = content
                 try:
                     data = parse_json_object(content)

@@ -102,7 +102,12 @@ class LocalLLMServer:
     @property
     def model_name(self) -> str:
         """The name answers carry (and clients may send): the alias, else the file's stem."""
-        return self.alias or (self.gguf.stem if self.gguf else self.model)
+        if self.alias:
+            return self.alias
+        if self.gguf is None:
+            return self.model
+        # packaged models are stored as <name>/model.gguf
+        return self.gguf.parent.name if self.gguf.stem == "model" else self.gguf.stem
 
     def start(self, log=print) -> LocalLLMServer:
         try:

@@ -3,7 +3,8 @@
 One call cleans every message dated in ``[lo, hi)`` and makes ``clean_messages`` for that window exactly what the
 current configuration says, in one transaction: rows are upserted (unchanged rows are not rewritten), rows that
 left the corpus (deleted messages, opted-out senders, a stricter filter) are deleted, and so are the rows derived
-from them downstream. Rows of opted-out users are also purged everywhere, whatever their date, on every run.
+from them downstream. Rows of opted-out users are also purged everywhere, whatever their date, on every run, and
+so are the summaries / intent labels of other people's replies that used a purged text as reply context.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "PseudonymSecretError",
     "clean_range",
     "purge_ignored_users",
+    "purge_reply_context",
     "resolve_pseudonym_secret",
 ]
 
@@ -52,6 +54,9 @@ CLEANER_VERSION = "clean-1"
 #: Tables keyed by (chat_id, message_id) that are derived from ``clean_messages``: a message that leaves the
 #: corpus leaves them too (the ones that do not exist yet are skipped).
 DERIVED_MESSAGE_TABLES = ("message_embeddings", "intent_labels", "message_summaries", "entity_mentions")
+
+#: Advisory lock of the corpus writers (every clean_range window, opt-out and erasure in pipeline/privacy.py).
+CORPUS_LOCK = 7244516602
 
 PSEUDONYM_SECRET_ENV = "TELEGRAM_INTEL_PSEUDONYM_SECRET"
 MIN_SECRET_LENGTH = 16
@@ -209,8 +214,41 @@ def _purge_derived(conn: Connection, keys_table: str, stats: CleanStats) -> None
             stats.derived_purged[table] = stats.derived_purged.get(table, 0) + n
 
 
+#: Rows computed with the replied-to message's text as context (the summary quotes it, the LLM saw it).
+REPLY_CONTEXT_TABLES = ("message_summaries", "intent_labels")
+
+
+def purge_reply_context(conn: Connection, parents_table: str, stats: CleanStats | None = None) -> int:
+    """Delete the rows of ``REPLY_CONTEXT_TABLES`` (and the UI's ``ai_*`` columns) of every message that replies to
+    a message in ``parents_table`` (chat_id, message_id): they were made with the parent's text as reply context.
+    The next labels run recomputes them from what ``clean_messages`` holds then. Returns the replies affected."""
+    conn.execute(sa.text(
+        "CREATE TEMP TABLE IF NOT EXISTS _context_replies (chat_id bigint, message_id bigint) ON COMMIT DROP"))
+    conn.execute(sa.text("TRUNCATE _context_replies"))
+    replies = conn.execute(sa.text(
+        f"INSERT INTO _context_replies SELECT DISTINCT r.chat_id, r.message_id FROM telegram_messages r "
+        f"JOIN {parents_table} p ON p.chat_id = r.chat_id AND p.message_id = r.reply_to_message_id"
+    )).rowcount
+    if not replies:
+        return 0
+    for table in REPLY_CONTEXT_TABLES:
+        n = conn.execute(sa.text(
+            f"DELETE FROM {table} d USING _context_replies k WHERE d.chat_id = k.chat_id AND d.message_id = k.message_id"
+        )).rowcount
+        if n and stats is not None:
+            key = f"{table}_reply_context"
+            stats.derived_purged[key] = stats.derived_purged.get(key, 0) + n
+    conn.execute(sa.text(
+        "UPDATE telegram_messages m SET ai_summary = NULL, ai_keywords = NULL, ai_processed = false "
+        "FROM _context_replies k WHERE m.chat_id = k.chat_id AND m.message_id = k.message_id "
+        "AND (m.ai_summary IS NOT NULL OR m.ai_keywords IS NOT NULL OR m.ai_processed)"
+    ))
+    return replies
+
+
 def purge_ignored_users(conn: Connection, stats: CleanStats | None = None) -> int:
-    """Delete every ``clean_messages`` row (and derived row) of users marked ``is_ignored``, at any date."""
+    """Delete every ``clean_messages`` row (and derived row) of users marked ``is_ignored``, at any date, and the
+    summaries / intent labels of the messages replying to the rows purged now (they quoted them as context)."""
     stats = stats if stats is not None else CleanStats()
     conn.execute(sa.text(
         "CREATE TEMP TABLE IF NOT EXISTS _ignored_keys (chat_id bigint, message_id bigint) ON COMMIT DROP"
@@ -222,10 +260,17 @@ def purge_ignored_users(conn: Connection, stats: CleanStats | None = None) -> in
         "UNION SELECT c.chat_id, c.message_id FROM telegram_users u "
         "JOIN clean_messages c ON c.sender_id = u.user_id WHERE u.is_ignored"
     ))
+    conn.execute(sa.text(
+        "CREATE TEMP TABLE IF NOT EXISTS _ignored_purged (chat_id bigint, message_id bigint) ON COMMIT DROP"
+    ))
+    conn.execute(sa.text("TRUNCATE _ignored_purged"))
     n = conn.execute(sa.text(
-        "DELETE FROM clean_messages c USING _ignored_keys k WHERE c.chat_id = k.chat_id AND c.message_id = k.message_id"
+        "WITH gone AS (DELETE FROM clean_messages c USING _ignored_keys k WHERE c.chat_id = k.chat_id "
+        "AND c.message_id = k.message_id RETURNING c.chat_id, c.message_id) INSERT INTO _ignored_purged SELECT * FROM gone"
     )).rowcount
     _purge_derived(conn, "_ignored_keys", stats)
+    if n:
+        purge_reply_context(conn, "_ignored_purged", stats)
     # The UI columns on telegram_messages hold AI output about the message too.
     conn.execute(sa.text(
         "UPDATE telegram_messages m SET ai_summary = NULL, ai_keywords = NULL, ai_processed = false "
@@ -262,7 +307,7 @@ def clean_range(
         pz = _pseudonymizer(conn, secret, options) if options.pseudonymize else None
         join, transcript = TRANSCRIPT_JOIN, "t.text"
         # The same lock for every window: concurrent partitions would otherwise race on the global purge.
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7244516602)"))
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CORPUS_LOCK})
         purge_ignored_users(conn, stats)
         conn.execute(sa.text(
             "CREATE TEMP TABLE _clean_load (chat_id bigint, message_id bigint, date timestamptz, sender_id bigint, "

@@ -318,6 +318,34 @@ _PURGE = [
 ]
 _PURGE_ENTITIES = """DELETE FROM entities e USING telegram_users u WHERE e.user_id = u.user_id AND u.is_ignored"""
 
+
+
+def purge_ignored_people(conn: Connection) -> dict[str, int]:
+    """Now, without waiting for the next ``knowledge_graph`` run: mentions by and of opted-out users, their person
+    entities and every edge that starts or ends at one of them."""
+    out = {"entity_mentions": sum(conn.execute(sa.text(sql)).rowcount for sql in _PURGE)}
+    out["entities"] = conn.execute(sa.text(_PURGE_ENTITIES)).rowcount
+    out["graph_edges"] = conn.execute(sa.text(
+        "DELETE FROM graph_edges g USING telegram_users u WHERE u.is_ignored AND ((g.src_kind = 'user' AND "
+        "g.src_id = u.user_id) OR (g.dst_kind = 'user' AND g.dst_id = u.user_id))")).rowcount
+    entities, edges = prune_unmentioned(conn)
+    out["entities"] += entities
+    out["graph_edges"] += edges
+    return out
+
+
+def prune_unmentioned(conn: Connection) -> tuple[int, int]:
+    """After mentions were deleted: fix the counters, delete entities nobody mentions any more (a topic named only
+    by someone who opted out or was erased) and the edges that pointed at them; (entities, edges) deleted."""
+    conn.execute(sa.text(_FIX_COUNTS))
+    entities = conn.execute(sa.text("DELETE FROM entities WHERE mention_count = 0")).rowcount
+    edges = conn.execute(sa.text(
+        "DELETE FROM graph_edges g WHERE (g.src_kind <> 'user' AND NOT EXISTS (SELECT 1 FROM entities e WHERE "
+        "e.id = g.src_id)) OR (g.dst_kind <> 'user' AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = g.dst_id))"
+    )).rowcount
+    return entities, edges
+
+
 _FIX_COUNTS = """
     UPDATE entities e SET mention_count = s.n, first_seen_at = s.first_seen, last_seen_at = s.last_seen
     FROM (SELECT e2.id, COALESCE(c.n, 0) AS n, c.first_seen, c.last_seen FROM entities e2

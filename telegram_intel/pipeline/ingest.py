@@ -15,9 +15,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from telegram_intel.db.loader import LoadStats, TelegramWriter
+from telegram_intel.db.loader import BadRecordError, LoadStats, TelegramWriter
 from telegram_intel.db.models import ImportRun
 from telegram_intel.lib.plots.charts import bar_chart_markdown
+from telegram_intel.lib.records import TelegramDataError
 from telegram_intel.lib.report import CheckOutcome, Report
 from telegram_intel.sources.base import BatchSource
 from telegram_intel.sources.desktop_export import DesktopExportSource
@@ -35,13 +36,23 @@ def ingest(
 ) -> LoadStats:
     """Stream ``source`` into the database; one transaction per batch, the run logged in ``import_runs``.
 
-    Raises ``TelegramDataError`` for bad input; batches committed before the bad spot stay, the batch in progress is
-    dropped, and the run is logged as failed.
+    Raises ``TelegramDataError`` for bad input (a value the database cannot hold included), naming the source;
+    batches committed before the bad spot stay, the batch in progress is dropped, and the run is logged as failed.
+    Runs left ``running`` by a process that died (SIGKILL, power loss) are marked failed first.
     """
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            sa.insert(ImportRun).values(source=source.describe(), source_kind=source.kind).returning(ImportRun.id)
-        ).scalar_one()
+    # The run's advisory lock lives on a session of its own for as long as the run: a killed process's session
+    # ends and takes the lock with it, which is how a later start tells a dead run from a live one.
+    lock = engine.connect()
+    try:
+        with lock.begin():
+            fail_stale_runs(lock)
+            run_id = lock.execute(
+                sa.insert(ImportRun).values(source=source.describe(), source_kind=source.kind).returning(ImportRun.id)
+            ).scalar_one()
+            lock.execute(sa.text(f"SELECT pg_advisory_lock({_RUN_LOCK}, CAST(:id AS int4))"), {"id": run_id})
+    except BaseException:
+        _release(lock)
+        raise
     writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch)
     stats = LoadStats()
     try:
@@ -50,11 +61,33 @@ def ingest(
             with engine.begin() as conn:
                 conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=source.kind))
         stats = writer.write(source.records())
+    except BadRecordError as exc:
+        error = TelegramDataError(source.describe(), exc.where, exc.problem)
+        _finish(engine, lock, run_id, "failed", stats, str(error))
+        raise error from exc
     except BaseException as exc:
-        _finish(engine, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")
+        _finish(engine, lock, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")
         raise
-    _finish(engine, run_id, "success", stats, None)
+    _finish(engine, lock, run_id, "success", stats, None)
     return stats
+
+
+_RUN_LOCK = 0x54490001  # advisory-lock namespace of import runs (the second key is the run id)
+_INTERRUPTED = "interrupted: the importing process ended without finishing (killed, or its database connection was lost)"
+
+
+def fail_stale_runs(conn: sa.Connection) -> list[int]:
+    """Mark failed the ``running`` runs whose process is gone (nobody holds their lock); returns their ids."""
+    stale = []
+    for run_id in conn.execute(sa.select(ImportRun.id).where(ImportRun.status == "running")).scalars().all():
+        key = {"id": run_id}
+        if conn.execute(sa.text(f"SELECT pg_try_advisory_lock({_RUN_LOCK}, CAST(:id AS int4))"), key).scalar_one():
+            conn.execute(sa.text(f"SELECT pg_advisory_unlock({_RUN_LOCK}, CAST(:id AS int4))"), key)
+            stale.append(run_id)
+    if stale:
+        conn.execute(sa.update(ImportRun).where(ImportRun.id.in_(stale), ImportRun.status == "running")
+                     .values(status="failed", finished_at=sa.func.now(), error=_INTERRUPTED))
+    return stale
 
 
 def import_export(
@@ -69,20 +102,36 @@ def import_export(
     return ingest(engine, DesktopExportSource(Path(path)), storage_dir, batch_size=batch_size, on_batch=on_batch)
 
 
-def _finish(engine: Engine, run_id: int, status: str, stats: LoadStats, error: str | None) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(ImportRun)
-            .where(ImportRun.id == run_id)
-            .values(
-                status=status,
-                finished_at=sa.func.now(),
-                messages_seen=stats.messages_seen,
-                messages_new=stats.messages_new,
-                messages_updated=stats.messages_updated,
-                error=error,
+def _finish(engine: Engine, lock: sa.Connection, run_id: int, status: str, stats: LoadStats,
+            error: str | None) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(ImportRun)
+                .where(ImportRun.id == run_id)
+                .values(
+                    status=status,
+                    finished_at=sa.func.now(),
+                    messages_seen=stats.messages_seen,
+                    messages_new=stats.messages_new,
+                    messages_updated=stats.messages_updated,
+                    # storable whatever the error quoted (NULs, lone surrogates)
+                    error=error.encode("utf-8", "backslashreplace").decode().replace("\x00", "") if error else None,
+                )
             )
-        )
+    except sa.exc.DBAPIError:
+        if status == "success":
+            raise
+        # The database is gone (the likely cause of the failure being logged): the run stays `running` until the
+        # next start marks it failed; the caller sees the original error, not this one.
+    finally:
+        _release(lock)
+
+
+def _release(lock: sa.Connection) -> None:
+    # Ending the session releases the run's lock, whatever state the session is in (no pooled session keeps it).
+    lock.invalidate()
+    lock.close()
 
 
 # -- reports ------------------------------------------------------------------------------------------------------

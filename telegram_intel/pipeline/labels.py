@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
 from telegram_intel.db.enrichment_models import IntentLabel, MessageSummary
+from telegram_intel.db.vectors import stored_vectors
 from telegram_intel.lib import intents as intents_lib
 from telegram_intel.lib import summaries as summaries_lib
 from telegram_intel.lib.intents import INTENTS
@@ -404,22 +405,6 @@ def clear_stale_ai_columns(conn: Connection, start: datetime, end: datetime) -> 
 # Driver
 # =============================================================================================
 
-def stored_vectors(engine: Engine, embedder: Any, batch: Sequence[Task]) -> dict[tuple[int, int], np.ndarray]:
-    """The ``message_embeddings`` vectors of ``embedder`` for ``batch`` that were made from the current clean
-    text (embedded at or after its last change) and have the embedder's dimensions."""
-    if not batch:
-        return {}
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT e.chat_id, e.message_id, e.embedding::float4[] AS v FROM message_embeddings e "
-            "JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id "
-            "WHERE e.model = :m AND e.dims = :d AND e.updated_at >= c.updated_at "
-            "AND (e.chat_id, e.message_id) IN (SELECT * FROM unnest(CAST(:chats AS bigint[]), CAST(:ids AS bigint[])))"
-        ), {"m": embedder.name, "d": int(getattr(embedder, "dims", 0) or 0),
-            "chats": [t.chat_id for t in batch], "ids": [t.message_id for t in batch]}).all()
-    return {(r.chat_id, r.message_id): np.asarray(r.v, dtype=np.float32) for r in rows}
-
-
 @dataclass
 class LLMPlan:
     """How a run uses the LLM: ``client`` None means offline; ``embedder`` makes the offline intent classifier's
@@ -450,7 +435,8 @@ def process(
     breaker = LLMBreaker(plan.breaker_limit) if use_llm else None
     for batch in batches(tasks, batch_size):
         if kind == "intents":
-            stored = stored_vectors(engine, plan.embedder, batch) if plan.embedder is not None else None
+            stored = stored_vectors(engine, [(t.chat_id, t.message_id) for t in batch], plan.embedder.name,
+                                    dims=plan.embedder.dims) if plan.embedder is not None else None
             rows = intent_rows(batch, use_llm=use_llm, client=plan.client, concurrency=plan.concurrency,
                                breaker=breaker, stats=stats, tags=plan.tags, embedder=plan.embedder, stored=stored)
             with engine.begin() as conn:

@@ -19,8 +19,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from telegram_intel.db.app_settings import get_settings
+from telegram_intel.db.app_settings import changed_at, get_settings
+from telegram_intel.db.vectors import stored_vectors
 from telegram_intel.lib.evidence_profiles import EvidenceProfiler
+from telegram_intel.lib.profession_taxonomy import SECTORS
 from telegram_intel.lib.profiles import (
     ANALYZED,
     INSUFFICIENT_DATA,
@@ -33,6 +35,7 @@ from telegram_intel.lib.profiles import (
     normalize_label,
     select_corpus,
 )
+from telegram_intel.lib.text_safety import describe_characters, invisible_characters
 from telegram_intel.llm.schemas import USER_JOB_PROFILE_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -165,19 +168,6 @@ def load_corpora(engine: Engine, user_ids: Iterable[int] | None = None) -> dict[
     return dict(out)
 
 
-def stored_vectors(engine: Engine, keys: Sequence[tuple[int, int]], model: str) -> dict[tuple[int, int], np.ndarray]:
-    """Vectors ``message_embeddings`` already holds for these messages and model (re-used, not recomputed)."""
-    if not keys:
-        return {}
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT e.chat_id, e.message_id, e.embedding::text FROM message_embeddings e"
-            " JOIN unnest(CAST(:chats AS bigint[]), CAST(:msgs AS bigint[])) AS k(chat_id, message_id)"
-            " ON e.chat_id = k.chat_id AND e.message_id = k.message_id WHERE e.model = :m"
-        ), {"chats": [k[0] for k in keys], "msgs": [k[1] for k in keys], "m": model}).all()
-    return {(c, m): np.asarray(json.loads(v), dtype=np.float32) for c, m, v in rows}
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Profiles
 
@@ -297,8 +287,12 @@ def validate_label(value: Any, field_name: str, *, required: bool) -> str | None
         return None
     if len(raw) > MAX_LABEL:
         raise OverrideError(f"{field_name} is too long ({len(raw)} characters; at most {MAX_LABEL})")
-    if any(c in _FORBIDDEN for c in raw) or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in raw):
+    if any(c in _FORBIDDEN for c in raw):
         raise OverrideError(f"{field_name} may not contain HTML, markup or control characters (< > {{ }} ` \\)")
+    hidden = invisible_characters(raw)
+    if hidden:  # control, text-direction (U+202E ...) and other invisible characters: what is stored is not what shows
+        raise OverrideError(f"{field_name} may not contain invisible or text-direction characters "
+                            f"({describe_characters(hidden)})")
     low = raw.lower()
     if "javascript:" in low or "script" in low and ("(" in low or "=" in low):
         raise OverrideError(f"{field_name} looks like code, not a job title")
@@ -366,7 +360,8 @@ def profile_with_llm(
         used += len(t)
     result = client.complete_json(
         "user_job_profile",
-        {"messages": json.dumps(texts, ensure_ascii=False), "message_count": len(texts)},
+        {"messages": json.dumps(texts, ensure_ascii=False), "message_count": len(texts),
+         "sectors": ", ".join(sorted(SECTORS))},
         USER_JOB_PROFILE_SCHEMA,
     )
     data = result.data
@@ -422,6 +417,15 @@ def build_user_corpus(engine: Engine, *, limit: int, days_back: int | None, min_
     return CorpusRun(stats, opted_out_rows(engine, "user_message_corpus"), hist)
 
 
+#: The Settings-page values ``run_user_profiles`` reads; a change of either re-runs ``user_profiles``.
+PROFILE_SETTINGS = ("profile_min_messages", "profile_daily_max")
+
+
+def profile_settings_changed_at(engine: Engine) -> datetime | None:
+    """When the minimum or the daily maximum was last changed on the Settings page (None: never)."""
+    return changed_at(engine, PROFILE_SETTINGS)
+
+
 def day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -435,14 +439,19 @@ def plan_analyses(
     force: bool = False,
 ) -> list[int]:
     """Users to analyze now, in priority order: never analyzed, then those whose verdict may change (new
-    messages since the last analysis, or enough messages now after "insufficient data"), oldest analysis first.
-    Nobody is analyzed twice on one UTC day unless ``force``."""
+    messages since the last analysis, enough messages now after "insufficient data", or fewer than a raised
+    minimum after a guess), oldest analysis first. Nobody is analyzed twice on one UTC day unless ``force``; an
+    "insufficient data" verdict costs nothing and is made whenever it applies."""
     today = day_start(now)
     due: list[tuple[tuple, int]] = []
     for uid, (n, last_msg) in summary.items():
         st = states.get(uid)
         if st is None or st.status is None:
             due.append(((0, 0.0), uid))
+            continue
+        if st.status == ANALYZED and n < min_messages:
+            # the Settings' minimum was raised above this user's corpus: the guess gives way to "insufficient data"
+            due.append(((1, 0.0), uid))
             continue
         # once a day: an analysis costs (an LLM call); an "insufficient data" verdict is free to revisit
         if (not force and st.status == ANALYZED and st.last_analyzed_at is not None

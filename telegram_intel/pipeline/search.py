@@ -19,7 +19,7 @@
   ``Σ w / (60 + rank)``, which ranks every hit found by both sides above every hit found by one.
 
 The text searched is the cleaned corpus (PII masked), and filters take chat ids or titles, user ids, usernames or
-display names, and a start date. Hits carry the sender's real display name and the chat title for the owner's own
+display names, and a date range. Hits carry the sender's real display name and the chat title for the owner's own
 search (pseudonyms are for ML corpora); opted-out people are not in the corpus.
 """
 
@@ -82,6 +82,7 @@ class SearchHit:
     chat_title: str | None = None
     sender_pseudonym: str | None = None
     sender_name: str | None = None  # the sender's display name (or @username)
+    sender_id: int | None = None
     lang: str | None = None
     is_transcript: bool = False
     vector_rank: int | None = None  # 1-based rank on the vector side (None: not in its top k)
@@ -147,21 +148,21 @@ def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _since(value: date | datetime | str | None) -> datetime | None:
+def _since(value: date | datetime | str | None, option: str = "--since") -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise SearchError(f"--since wants a date like 2025-06-01, not {value!r}") from exc
+            raise SearchError(f"{option} wants a date like 2025-06-01, not {value!r}") from exc
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.combine(value, time.min, tzinfo=timezone.utc)
 
 
 def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since: datetime | None,
-             params: dict[str, Any]) -> str:
+             params: dict[str, Any], until: datetime | None = None) -> str:
     parts = []
     if chats is not None:
         parts.append(f"{alias}.chat_id = ANY(:chats)")
@@ -172,6 +173,9 @@ def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since
     if since is not None:
         parts.append(f"{alias}.date >= :since")
         params["since"] = since
+    if until is not None:
+        parts.append(f"{alias}.date < :until")
+        params["until"] = until
     return "".join(f" AND {p}" for p in parts)
 
 
@@ -179,7 +183,8 @@ def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since
 # The two retrievers
 
 
-def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: bool = False, since: bool = False) -> str:
+def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: bool = False, since: bool = False,
+               until: bool = False) -> str:
     """The nearest-neighbour query; ``:q`` is the query vector (text form). Filters need a join for the sender."""
     d = int(dims)
     order = f"e.embedding::vector({d}) <=> CAST(:q AS vector({d}))"
@@ -188,6 +193,8 @@ def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: boo
         where += " AND e.chat_id = ANY(:chats)"
     if since:
         where += " AND e.date >= :since"
+    if until:
+        where += " AND e.date < :until"
     join = ""
     if users:
         join = " JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id"
@@ -256,6 +263,7 @@ def search(
     chat: str | int | Sequence[str | int] | None = None,
     user: str | int | Sequence[str | int] | None = None,
     since: date | datetime | str | None = None,
+    until: date | datetime | str | None = None,
     limit: int = 10,
     model: str | None = None,
     candidates: int | None = None,
@@ -269,7 +277,8 @@ def search(
     ``candidates``: how many rows each side contributes before fusion (default ``max(50, 5 × limit)``).
     ``fusion``: ``score`` (default), ``rrf``, ``vector`` (vector side only) or ``text`` (full text only);
     ``text_weight`` defaults to :data:`DEFAULT_TEXT_WEIGHT` for ``score`` and 1.0 for ``rrf``.
-    ``min_similarity`` drops vector-only hits below that cosine similarity."""
+    ``min_similarity`` drops vector-only hits below that cosine similarity. ``since`` / ``until``: messages dated
+    on or after / before (a date means its midnight UTC: ``until=2025-06-02`` ends with June 1)."""
     query = (query or "").strip()
     if not query:
         raise SearchError("empty query")
@@ -283,6 +292,7 @@ def search(
     k = int(candidates or max(50, 5 * limit))
     model = model or (embedder.name if embedder is not None else None)
     since_dt = _since(since)
+    until_dt = _since(until, "--until")
 
     with engine.begin() as conn:
         chats = resolve_chats(conn, chat)
@@ -308,11 +318,13 @@ def search(
                     params["users"] = users
                 if since_dt is not None:
                     params["since"] = since_dt
-                filtered = chats is not None or users is not None or since_dt is not None
+                if until_dt is not None:
+                    params["until"] = until_dt
+                filtered = chats is not None or users is not None or since_dt is not None or until_dt is not None
                 _set_vector_session(conn, k, filtered)
                 rows = conn.execute(sa.text(vector_sql(
-                    model, dims, k=k, chats=chats is not None, users=users is not None, since=since_dt is not None
-                )), params).all()
+                    model, dims, k=k, chats=chats is not None, users=users is not None, since=since_dt is not None,
+                    until=until_dt is not None)), params).all()
                 # relaxed_order (filtered scans) may return rows slightly out of order: rank by distance
                 for rank, (cid, mid, dist) in enumerate(sorted(rows, key=lambda r: r[2]), 1):
                     key = (cid, mid)
@@ -328,7 +340,7 @@ def search(
         if tq is not None:
             ts_sql, params = tq
             params["raw_query"] = query
-            where = _filters("c", chats, users, since_dt, params)
+            where = _filters("c", chats, users, since_dt, params, until_dt)
             rows = conn.execute(sa.text(
                 f"SELECT c.chat_id, c.message_id, greatest(ts_rank_cd(c.text_tsv_stem, tq.q, 32), "
                 f"ts_rank_cd(c.text_tsv, tq.q, 32)) + CASE WHEN lower(c.text) = lower(:raw_query) THEN 1 ELSE 0 END "
@@ -356,6 +368,7 @@ def search(
             return []
         details = conn.execute(sa.text(
             "SELECT c.chat_id, c.message_id, c.date, c.text, c.sender_pseudonym, c.lang, c.is_transcript, ch.title, "
+            "c.sender_id, "
             "coalesce(nullif(u.display_name, ''), '@' || u.username) AS sender_name "
             "FROM clean_messages c LEFT JOIN telegram_chats ch ON ch.chat_id = c.chat_id "
             "LEFT JOIN telegram_users u ON u.user_id = c.sender_id AND NOT u.is_ignored "
@@ -370,7 +383,7 @@ def search(
         hit = fused[key]
         hit.date, hit.text, hit.sender_pseudonym, hit.lang = row.date, row.text, row.sender_pseudonym, row.lang
         hit.is_transcript, hit.chat_title, hit.score = bool(row.is_transcript), row.title, scores[key]
-        hit.sender_name = row.sender_name
+        hit.sender_name, hit.sender_id = row.sender_name, row.sender_id
         hits.append(hit)
     return hits
 

@@ -40,6 +40,7 @@ __all__ = [
     "last_trained",
     "latest_adapter",
     "latest_dataset",
+    "stale_adapter_awaiting_retrain",
     "load_clean_messages",
     "record_adapter",
     "record_dataset",
@@ -178,8 +179,17 @@ def record_adapter(engine: Engine, *, dataset: dict[str, Any], base_model: str, 
 
 
 def latest_adapter(conn: Connection) -> dict[str, Any] | None:
-    row = conn.execute(sa.text("SELECT * FROM persona_adapters ORDER BY created_at DESC, id DESC LIMIT 1")).first()
+    """The newest adapter that is not stale (stale: trained on words of someone who opted out or was erased; its
+    files are gone, see ``pipeline/privacy.py``)."""
+    row = conn.execute(sa.text("SELECT * FROM persona_adapters WHERE stale_at IS NULL "
+                               "ORDER BY created_at DESC, id DESC LIMIT 1")).first()
     return dict(row._mapping) if row is not None else None
+
+
+def stale_adapter_awaiting_retrain(conn: Connection) -> dict[str, Any] | None:
+    """The newest adapter when it is stale (no usable adapter made after it): the retrain sensor replaces it."""
+    row = conn.execute(sa.text("SELECT * FROM persona_adapters ORDER BY created_at DESC, id DESC LIMIT 1")).first()
+    return dict(row._mapping) if row is not None and row.stale_at is not None else None
 
 
 def get_adapter(conn: Connection, adapter_id: int) -> dict[str, Any] | None:
@@ -219,7 +229,7 @@ def _cell(text: str, limit: int = 120) -> str:
 def opted_out_in_dataset(conn: Connection, records: list[dict[str, Any]]) -> list[int]:
     """Opted-out users (``telegram_users.is_ignored``) whose messages (a reply or a context message) are in
     ``records``; must be empty, since the corpus purges them before a dataset is built."""
-    pairs = {pair for r in records for pair in _record_message_ids(r)}
+    pairs = {pair for r in records for pair in record_message_ids(r)}
     if not pairs:
         return []
     chats, msgs = zip(*sorted(pairs))
@@ -230,7 +240,7 @@ def opted_out_in_dataset(conn: Connection, records: list[dict[str, Any]]) -> lis
     ), {"chats": list(chats), "msgs": list(msgs)}).scalars())
 
 
-def _record_message_ids(record: dict[str, Any]) -> list[tuple[int, int]]:
+def record_message_ids(record: dict[str, Any]) -> list[tuple[int, int]]:
     """(chat_id, message_id) of a record's reply (``id``) and context messages (``context_keys``)."""
     out = []
     for key in (record.get("id"), *(record.get("context_keys") or [])):

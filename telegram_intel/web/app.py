@@ -1,83 +1,76 @@
-"""The contacts web UI: server-rendered pages on the standard library's HTTP server and Jinja2 templates.
+"""The contacts web UI: a Starlette application (Jinja2 templates, htmx for partial updates, static files through
+Starlette's ``StaticFiles``), served by uvicorn (:mod:`telegram_intel.web.server`).
 
-Security model (a personal tool on localhost):
-* binds to 127.0.0.1 by default; when bound to a loopback address, requests must name a loopback host (blocks
-  DNS-rebinding pages from reaching it);
-* optional access token (``--token`` / ``TELEGRAM_INTEL_WEB_TOKEN``): every request must carry it, as
-  ``Authorization: Bearer …``, or the ``ti_token`` cookie that ``?token=…`` sets once;
-* every POST needs the CSRF token (double-submit: a random ``ti_csrf`` cookie, SameSite=Strict, echoed in a hidden
-  form field) and, when the browser sends one, a same-origin ``Origin`` header;
-* Jinja2 autoescaping on every template, a strict Content-Security-Policy (no inline script), form values
-  validated before any write (a bad value changes nothing and says why);
-* text written by users who opted out (``is_ignored``) is never rendered (see ``queries.py``).
+Pages: **Telegram** (followed chats, a chat's messages with voice transcripts, a message with its AI summary),
+**Search** (hybrid search over the clean corpus: meaning + words, filters by chat, person and dates, each hit opens
+in its chat), **People** (filters by job, sector, confidence; a person's detail with the AI guess, a correction form
+and the privacy controls: opt out, opt back in, forget), **Settings** (sync switch, profile limits and what they do
+now). Clicking a message or a person swaps only the detail panel (htmx), so the list keeps its scroll position; every
+page also works without JavaScript.
+
+Security lives in :mod:`telegram_intel.web.security` (Host check, token, body limits, same-origin POSTs, headers,
+redacted request log) and :func:`read_form` (the CSRF token of every POST; invisible characters refused). Text of
+people who opted out is never rendered (``pipeline/contacts.py`` hides it).
 """
 
 from __future__ import annotations
 
-import hmac
-import html
-import json
-import mimetypes
-import secrets
+import logging
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from http import HTTPStatus
-from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import parse_qs, urlencode, urlsplit
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl, urlencode
 
 import jinja2
 from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
 
+from telegram_intel.config import load_settings
 from telegram_intel.db.app_settings import SETTINGS, get_settings, set_settings
 from telegram_intel.lib.profession_taxonomy import SECTORS
+from telegram_intel.lib.text_safety import describe_characters, invisible_characters
 from telegram_intel.pipeline import contacts as Q
+from telegram_intel.pipeline import privacy
 from telegram_intel.pipeline import profiles as store
+from telegram_intel.pipeline import search as hybrid
+from telegram_intel.web.security import (
+    BODY_TIMEOUT_S,
+    LOOPBACK_HOSTS,
+    MAX_BODY,
+    SecurityMiddleware,
+    csrf_matches,
+)
+
+__all__ = ["LOOPBACK_HOSTS", "WebServer", "BadRequest", "create_app", "read_form"]
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
-MAX_BODY = 64 * 1024
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
-CSRF_COOKIE, TOKEN_COOKIE = "ti_csrf", "ti_token"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    form: dict[str, str]
-    headers: dict[str, str]
-    cookies: dict[str, str]
-
-    def arg(self, name: str, default: str = "") -> str:
-        return self.query.get(name, default)
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[str] = field(default_factory=list)
-
-
-def redirect(location: str, status: int = HTTPStatus.SEE_OTHER) -> Response:
-    return Response(status=status, headers={"Location": location})
+log = logging.getLogger("telegram_intel.web")
+PEOPLE_FILTERS = ("job", "sector", "q", "min_confidence")
+MAX_FORM_FIELDS = 20
+SEARCH_LIMIT = 30
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = HTTPStatus.BAD_REQUEST) -> None:
+    """Input a person must fix; rendered as the page's error with ``status`` (nothing is changed)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
 
 
-def _int_arg(value: str, name: str, *, lo: int | None = None, hi: int | None = None, default: int | None = None
-             ) -> int | None:
+def _int_arg(value: str | None, name: str, *, lo: int | None = None, hi: int | None = None,
+             default: int | None = None) -> int | None:
     value = (value or "").strip()
     if not value:
         return default
@@ -89,369 +82,403 @@ def _int_arg(value: str, name: str, *, lo: int | None = None, hi: int | None = N
     return n
 
 
+def _date_arg(value: str | None, name: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date like 2025-06-01") from None
+
+
 def _fmt_dt(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
     return "" if value is None else str(value)
 
 
-class WebApp:
-    """Routes requests to pages; independent of the HTTP server (tests may call :meth:`handle` directly)."""
+def _duration(seconds: Any) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(float(seconds)))
+    return f"{s // 60}:{s % 60:02d}"
 
-    def __init__(self, engine: Engine, *, token: str | None = None, bind_host: str = "127.0.0.1") -> None:
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The POSTed form after the CSRF check (403) and the invisible-character check (400); the security middleware
+    has already limited its size and time. Every POST route reads its form through here."""
+    try:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    except Exception as exc:  # noqa: BLE001 - python-multipart's and Starlette's parse errors alike
+        raise BadRequest(f"the form could not be read ({type(exc).__name__})") from exc
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not csrf_matches(request, values.get("csrf_token")):
+        raise BadRequest("The form's security token is missing or wrong (CSRF check failed), so nothing was "
+                         "saved. Reload the page and submit the form again.", 403)
+    for key, value in values.items():
+        bad = invisible_characters(value)
+        if bad:
+            raise BadRequest(f"Not saved: {key.replace('_', ' ')} contains control, text-direction or invisible "
+                             f"characters ({describe_characters(bad)}).")
+    return values
+
+
+def _is_partial(request: Request, target: str) -> bool:
+    """An htmx request that wants only the ``target`` panel (a history restore wants the whole page)."""
+    h = request.headers
+    return h.get("hx-request") == "true" and h.get("hx-target") == target and not h.get("hx-history-restore-request")
+
+
+class _SearchModel:
+    """The search embedder: loaded on the first search, once per server process; a model that cannot be loaded
+    leaves full-text search working (the page says so)."""
+
+    def __init__(self, model: str, model_key: str | None) -> None:
+        self.model, self.model_key = model, model_key
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._embedder: Any = None
+        self.error: str | None = None
+
+    def get(self) -> Any:
+        with self._lock:
+            if not self._loaded:
+                from telegram_intel.ml.embedders import EmbedderError, load_embedder
+
+                try:
+                    self._embedder = load_embedder(self.model, name=self.model_key)
+                except (EmbedderError, ImportError, OSError) as exc:
+                    self.error = f"the search model {self.model!r} could not be loaded ({exc})"
+                    log.warning("%s; search uses full text only", self.error)
+                self._loaded = True
+        return self._embedder
+
+
+@dataclass
+class Page:
+    template: str
+    context: dict[str, Any]
+    status: int = 200
+
+
+class ContactsUI:
+    """The pages. Handlers are plain functions run in the thread pool (the database calls block); the async
+    routes around them read forms and render."""
+
+    def __init__(self, engine: Engine, *, search_model: str, search_model_key: str | None,
+                 storage_dir: Path | None) -> None:
         self.engine = engine
-        self.token = token or None
-        self.bind_host = bind_host
-        self.env = jinja2.Environment(
+        self.search_model = _SearchModel(search_model, search_model_key)
+        self.storage_dir = storage_dir
+        env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
             autoescape=jinja2.select_autoescape(("html",), default=True),
             undefined=jinja2.StrictUndefined,
         )
-        self.env.filters["dt"] = _fmt_dt
-        self.env.globals["sector_names"] = sorted(SECTORS)
-        self.routes: list[tuple[str, str, Callable[..., Response]]] = [
-            ("GET", "/", lambda r: redirect("/people", HTTPStatus.FOUND)),
-            ("GET", "/healthz", lambda r: Response(body=b"ok", content_type="text/plain")),
-            ("GET", "/telegram", self.telegram_page),
-            ("GET", "/people", self.people_page),
-            ("POST", "/people/override", self.save_override),
-            ("POST", "/people/override/clear", self.clear_override),
-            ("GET", "/settings", self.settings_page),
-            ("POST", "/settings", self.save_settings),
-        ]
+        env.filters["dt"] = _fmt_dt
+        env.filters["duration"] = _duration
+        env.globals["sector_names"] = sorted(SECTORS)
+        self.templates = Jinja2Templates(env=env)
 
-    # ---------------------------------------------------------------- plumbing
-    def render(self, template: str, req: Request, status: int = 200, **ctx: Any) -> Response:
-        ctx.setdefault("error", None)
-        ctx.setdefault("tab", "")
-        ctx.setdefault("notice", None)
-        ctx["csrf_token"] = req.cookies.get(CSRF_COOKIE) or ""
-        ctx["request_path"] = req.path
-        body = self.env.get_template(template).render(**ctx).encode("utf-8")
-        return Response(status=status, body=body)
-
-    def _host_ok(self, req: Request) -> bool:
-        if self.bind_host not in LOOPBACK_HOSTS:
-            return True
-        host = req.headers.get("host", "")
-        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        return name in LOOPBACK_HOSTS
-
-    def _authorized(self, req: Request) -> tuple[bool, bool]:
-        """(authorized, came with ?token= to be turned into a cookie)."""
-        if not self.token:
-            return True, False
-        supplied = []
-        auth = req.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            supplied.append(auth[7:].strip())
-        if TOKEN_COOKIE in req.cookies:
-            supplied.append(req.cookies[TOKEN_COOKIE])
-        via_query = "token" in req.query
-        if via_query:
-            supplied.append(req.query["token"])
-        ok = any(hmac.compare_digest(s.encode(), self.token.encode()) for s in supplied)
-        return ok, ok and via_query
-
-    def _csrf_ok(self, req: Request) -> bool:
-        cookie, sent = req.cookies.get(CSRF_COOKIE, ""), req.form.get("csrf_token", "")
-        if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
-            return False
-        origin = req.headers.get("origin")
-        if origin and origin != "null":
-            host = req.headers.get("host", "")
-            if urlsplit(origin).netloc != host:
-                return False
-        return True
-
-    def handle(self, req: Request) -> Response:
-        if not self._host_ok(req):
-            return Response(status=HTTPStatus.MISDIRECTED_REQUEST, body=b"unexpected Host header",
-                            content_type="text/plain; charset=utf-8")
-        ok, set_cookie = self._authorized(req)
-        if not ok:
-            return self.render("message.html", req, status=HTTPStatus.UNAUTHORIZED, title="Access token required",
-                               error="This server needs its access token: open the link printed by "
-                                     "`telegram-intel web` (…?token=…) or send Authorization: Bearer <token>.")
-        if set_cookie:
-            query = {k: v for k, v in req.query.items() if k != "token"}
-            resp = redirect(req.path + ("?" + urlencode(query) if query else ""))
-            resp.cookies.append(f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict")
-            return resp
-        new_csrf = None
-        if not req.cookies.get(CSRF_COOKIE):
-            new_csrf = secrets.token_urlsafe(32)
-            req.cookies[CSRF_COOKIE] = new_csrf
-        if req.method == "GET" and req.path.startswith("/static/"):
-            resp = self.static(req.path[len("/static/"):])
-        else:
-            handler = next((h for m, p, h in self.routes if m == req.method and p == req.path), None)
-            if handler is None:
-                known = any(p == req.path for _, p, _ in self.routes)
-                status = HTTPStatus.METHOD_NOT_ALLOWED if known else HTTPStatus.NOT_FOUND
-                resp = self.render("message.html", req, status=status, title="Not found",
-                                   error=f"No page at {req.method} {req.path}.")
-            elif req.method == "POST" and not self._csrf_ok(req):
-                resp = self.render("message.html", req, status=HTTPStatus.FORBIDDEN, title="Form rejected",
-                                   error="The form's security token is missing or wrong (CSRF check failed), so "
-                                         "nothing was saved. Reload the page and submit the form again.")
-            else:
-                try:
-                    resp = handler(req)
-                except BadRequest as exc:
-                    resp = self.render("message.html", req, status=exc.status, title="Bad request", error=str(exc))
-        if new_csrf:
-            resp.cookies.append(f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Strict")
+    # ------------------------------------------------------------------------------------------------ plumbing
+    def render(self, request: Request, page: Page) -> Response:
+        ctx = {"error": None, "notice": None, "tab": "", **page.context}
+        ctx["csrf_token"] = request.state.csrf_token
+        resp = self.templates.TemplateResponse(request, page.template, ctx, status_code=page.status)
+        resp.headers["Vary"] = "HX-Request, HX-Target"
         return resp
 
-    def static(self, name: str) -> Response:
-        path = (STATIC / name).resolve()
-        if STATIC not in path.parents or not path.is_file():
-            return Response(status=404, body=b"not found", content_type="text/plain")
-        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return Response(body=path.read_bytes(), content_type=ctype,
-                        headers={"Cache-Control": "max-age=300"})
+    def error_page(self, request: Request, status: int, title: str, message: str) -> Response:
+        if not hasattr(request.state, "csrf_token"):
+            request.state.csrf_token = ""
+        return self.render(request, Page("message.html", {"title": title, "error": message}, status))
 
-    # ---------------------------------------------------------------- Telegram tab
-    def telegram_page(self, req: Request) -> Response:
-        kind = req.arg("filter", "all")
+    def get(self, handler: Callable[[Request], Page]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return self.render(request, await run_in_threadpool(handler, request))
+
+        return endpoint
+
+    def post(self, handler: Callable[[Request, dict[str, str]], Page | Response]
+             ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            form = await read_form(request)
+            out = await run_in_threadpool(handler, request, form)
+            return out if isinstance(out, Response) else self.render(request, out)
+
+        return endpoint
+
+    # ------------------------------------------------------------------------------------------------ Telegram
+    def telegram_page(self, request: Request) -> Page:
+        args = request.query_params
+        kind = args.get("filter", "all")
         if kind not in Q.MESSAGE_FILTERS:
             raise BadRequest(f"unknown filter {kind!r}; use one of {', '.join(Q.MESSAGE_FILTERS)}")
+        chat_id = _int_arg(args.get("chat"), "chat")
+        msg_id = _int_arg(args.get("msg"), "msg")
+        if _is_partial(request, "detail"):
+            if chat_id is None or msg_id is None:
+                raise BadRequest("chat and msg are required")
+            detail = Q.message(self.engine, chat_id, msg_id)
+            if detail is None:
+                raise BadRequest(f"unknown message {msg_id} in this chat", 404)
+            return Page("_message.html", {"detail": detail, "current": {"chat_id": chat_id}, "kind": kind})
         chats = Q.chats(self.engine)
-        chat_id = _int_arg(req.arg("chat"), "chat")
         if chat_id is None and chats:
             chat_id = chats[0]["chat_id"]
         current = Q.chat(self.engine, chat_id) if chat_id is not None else None
         if chat_id is not None and current is None:
-            raise BadRequest(f"unknown chat {chat_id}", HTTPStatus.NOT_FOUND)
-        msgs = Q.messages(self.engine, chat_id, kind=kind) if current else []
-        msg_id = _int_arg(req.arg("msg"), "msg")
+            raise BadRequest(f"unknown chat {chat_id}", 404)
         detail = Q.message(self.engine, chat_id, msg_id) if (current and msg_id is not None) else None
         if msg_id is not None and detail is None:
-            raise BadRequest(f"unknown message {msg_id} in this chat", HTTPStatus.NOT_FOUND)
-        return self.render("telegram.html", req, tab="telegram", chats=chats, current=current, messages=msgs,
-                           kind=kind, filters=Q.MESSAGE_FILTERS, detail=detail)
+            raise BadRequest(f"unknown message {msg_id} in this chat", 404)
+        focus = msg_id if detail is not None else None
+        msgs = Q.messages(self.engine, chat_id, kind=kind, around=focus) if current else []
+        if focus is not None and all(m["message_id"] != focus for m in msgs):
+            msgs = Q.messages(self.engine, chat_id, kind="all", around=focus)  # the filter hides it: show all
+            kind = "all"
+        return Page("telegram.html", {"tab": "telegram", "chats": chats, "current": current, "messages": msgs,
+                                      "kind": kind, "filters": Q.MESSAGE_FILTERS, "detail": detail, "focus": focus})
 
-    # ---------------------------------------------------------------- People tab
-    def _people_filter(self, req: Request) -> Q.PeopleFilter:
-        q = req.arg("q").strip()
+    # ------------------------------------------------------------------------------------------------ Search
+    def search_page(self, request: Request) -> Page:
+        args = request.query_params
+        q = args.get("q", "").strip()
+        if len(q) > 300:
+            raise BadRequest("the search text is too long (at most 300 characters)")
+        chat_id = _int_arg(args.get("chat"), "chat")
+        person = args.get("person", "").strip()[:100]
+        since = _date_arg(args.get("since"), "from")
+        until = _date_arg(args.get("until"), "to")
+        if since and until and until < since:
+            raise BadRequest("the 'to' date is before the 'from' date")
+        chats = Q.chats(self.engine)
+        ctx: dict[str, Any] = {"tab": "search", "q": q, "chat_id": chat_id, "person": person,
+                               "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
+                               "chats": chats, "hits": None, "search_note": None, "people_names": None}
+        partial = _is_partial(request, "results")
+        if not partial:
+            ctx["people_names"] = Q.people_names(self.engine)
+        if q:
+            embedder = self.search_model.get()
+            note = self.search_model.error
+            if embedder is not None and not hybrid.has_vectors(self.engine, embedder.name):
+                note = (f"no message vectors for the model {embedder.name!r} yet (materialize message_embeddings); "
+                        "showing word matches only")
+                embedder = None
+            try:
+                hits = hybrid.search(
+                    self.engine, embedder, q, chat=chat_id, user=person or None, since=since,
+                    until=(until + timedelta(days=1)) if until else None, limit=SEARCH_LIMIT)
+            except hybrid.SearchError as exc:
+                raise BadRequest(f"Search: {exc}") from exc
+            hidden = Q.opted_out(self.engine, [h.sender_id for h in hits])  # a corpus not purged yet
+            ctx["hits"] = [h for h in hits if h.sender_id not in hidden]
+            ctx["search_note"] = note
+        return Page("_results.html" if partial else "search.html", ctx)
+
+    # ------------------------------------------------------------------------------------------------ People
+    def _people_filter(self, args: Any) -> Q.PeopleFilter:
+        q = (args.get("q") or "").strip()
         if len(q) > 100:
             raise BadRequest("search text is too long (at most 100 characters)")
-        return Q.PeopleFilter(job=req.arg("job").strip() or None, sector=req.arg("sector").strip() or None,
-                              min_confidence=_int_arg(req.arg("min_confidence"), "min_confidence", lo=0, hi=100,
+        return Q.PeopleFilter(job=(args.get("job") or "").strip()[:100] or None,
+                              sector=(args.get("sector") or "").strip()[:100] or None,
+                              min_confidence=_int_arg(args.get("min_confidence"), "min_confidence", lo=0, hi=100,
                                                       default=0),
                               q=q or None)
 
-    def people_page(self, req: Request, *, status: int = 200, error: str | None = None,
-                    form: dict[str, str] | None = None, user_id: int | None = None) -> Response:
-        f = self._people_filter(req)
-        jobs, sectors = Q.filter_options(self.engine)
-        rows = Q.people(self.engine, f)
+    @staticmethod
+    def _keep(f: Q.PeopleFilter) -> dict[str, str]:
+        return {k: v for k, v in (("job", f.job), ("sector", f.sector), ("q", f.q),
+                                  ("min_confidence", str(f.min_confidence) if f.min_confidence else None)) if v}
+
+    def people_page(self, request: Request, *, args: Any = None, status: int = 200, error: str | None = None,
+                    form: dict[str, str] | None = None, user_id: int | None = None, notice: str | None = None
+                    ) -> Page:
+        args = request.query_params if args is None else args
+        f = self._people_filter(args)
         if user_id is None:
-            user_id = _int_arg(req.arg("user"), "user")
+            user_id = _int_arg(args.get("user"), "user")
         detail = Q.person(self.engine, user_id) if user_id is not None else None
         if user_id is not None and detail is None and error is None:
-            raise BadRequest(f"unknown user id {user_id}", HTTPStatus.NOT_FOUND)
-        keep = {k: v for k, v in (("job", f.job), ("sector", f.sector), ("q", f.q),
-                                  ("min_confidence", str(f.min_confidence) if f.min_confidence else None)) if v}
-        notice = {"saved": "Correction saved.", "cleared": "Correction removed; the AI guess shows again."}.get(
-            req.arg("done"))
-        return self.render("people.html", req, status=status, tab="people", rows=rows, jobs=jobs, sectors=sectors,
-                           f=f, detail=detail, filter_query=urlencode(keep), keep=keep, error=error, notice=notice,
-                           form=form or {}, max_label=store.MAX_LABEL)
+            raise BadRequest(f"unknown user id {user_id}", 404)
+        keep = self._keep(f)
+        if notice is None:
+            notice = {"saved": "Correction saved.", "cleared": "Correction removed; the AI guess shows again.",
+                      "opted-out": "Opted out: their messages are hidden and everything derived from them is gone.",
+                      "opted-in": "Opted back in: the next enrichment runs analyze their messages again.",
+                      }.get(args.get("done") or "")
+        ctx = {"tab": "people", "f": f, "detail": detail, "filter_query": urlencode(keep), "keep": keep,
+               "error": error, "notice": notice, "form": form or {}, "max_label": store.MAX_LABEL}
+        if _is_partial(request, "person") and error is None:
+            return Page("_person.html", ctx, status)
+        jobs, sectors = Q.filter_options(self.engine)
+        ctx.update(rows=Q.people(self.engine, f), jobs=jobs, sectors=sectors)
+        return Page("people.html", ctx, status)
 
-    def _back(self, req: Request, user_id: int | None, done: str | None = None) -> str:
-        keep = {}
+    @staticmethod
+    def _back_args(form: dict[str, str]) -> dict[str, str]:
         try:
-            back = parse_qs(req.form.get("back", ""), max_num_fields=10)
+            back = dict(parse_qsl(form.get("back", ""), max_num_fields=10))
         except ValueError:
             back = {}
-        for key in ("job", "sector", "q", "min_confidence"):
-            if back.get(key):
-                keep[key] = back[key][0][:100]
+        return {k: v[:100] for k, v in back.items() if k in PEOPLE_FILTERS}
+
+    def _back(self, form: dict[str, str], user_id: int | None, done: str | None = None) -> RedirectResponse:
+        keep = self._back_args(form)
         if user_id is not None:
             keep["user"] = str(user_id)
         if done:
             keep["done"] = done
-        return "/people?" + urlencode(keep)
+        return RedirectResponse("/people?" + urlencode(keep), status_code=303)
 
-    def _form_user(self, req: Request) -> int:
-        raw = req.form.get("user_id", "")
-        uid = _int_arg(raw, "user id")
+    @staticmethod
+    def _form_user(form: dict[str, str]) -> int:
+        uid = _int_arg(form.get("user_id", ""), "user id")
         if uid is None:
             raise BadRequest("user id is missing")
         return uid
 
-    def _with_back(self, req: Request) -> Request:
-        """The request as if the People page had been loaded with the form's ``back`` filters."""
-        try:
-            back = {k: v[0] for k, v in parse_qs(req.form.get("back", ""), max_num_fields=10).items()}
-        except ValueError:
-            back = {}
-        return Request("GET", "/people", {k: v for k, v in back.items() if k in ("job", "sector", "q", "min_confidence")},
-                       {}, req.headers, req.cookies)
+    def _bad_people_post(self, request: Request, form: dict[str, str], message: str, uid: int | None = None,
+                         keep_form: bool = False) -> Page:
+        known = uid is not None and Q.person(self.engine, uid) is not None
+        return self.people_page(request, args=self._back_args(form), status=400, error=message,
+                                form=form if keep_form else None, user_id=uid if known else None)
 
-    def save_override(self, req: Request) -> Response:
+    def save_override(self, request: Request, form: dict[str, str]) -> Page | Response:
         try:
-            uid = self._form_user(req)
+            uid = self._form_user(form)
         except BadRequest as exc:
-            return self.people_page(self._with_back(req), status=HTTPStatus.BAD_REQUEST, error=str(exc))
+            return self._bad_people_post(request, form, str(exc))
         try:
-            store.set_override(self.engine, uid, req.form.get("job_label", ""), req.form.get("sector", ""))
+            store.set_override(self.engine, uid, form.get("job_label", ""), form.get("sector", ""))
         except store.OverrideError as exc:
-            known = Q.person(self.engine, uid) is not None
-            return self.people_page(self._with_back(req), status=HTTPStatus.BAD_REQUEST,
-                                    error=f"Not saved: {exc}.", form=req.form, user_id=uid if known else None)
-        return redirect(self._back(req, uid, "saved"))
+            return self._bad_people_post(request, form, f"Not saved: {exc}.", uid, keep_form=True)
+        return self._back(form, uid, "saved")
 
-    def clear_override(self, req: Request) -> Response:
-        uid = self._form_user(req)
+    def clear_override(self, request: Request, form: dict[str, str]) -> Page | Response:
+        uid = self._form_user(form)
         if Q.person(self.engine, uid) is None:
-            return self.people_page(self._with_back(req), status=HTTPStatus.BAD_REQUEST,
-                                    error=f"Not changed: unknown user id {uid}.")
+            return self._bad_people_post(request, form, f"Not changed: unknown user id {uid}.")
         store.clear_override(self.engine, uid)
-        return redirect(self._back(req, uid, "cleared"))
+        return self._back(form, uid, "cleared")
 
-    # ---------------------------------------------------------------- Settings
-    def settings_page(self, req: Request, *, status: int = 200, error: str | None = None,
-                      values: dict[str, Any] | None = None) -> Response:
+    def set_opt_out(self, ignored: bool) -> Callable[[Request, dict[str, str]], Page | Response]:
+        def handler(request: Request, form: dict[str, str]) -> Page | Response:
+            uid = self._form_user(form)
+            try:
+                privacy.set_ignored(self.engine, uid, ignored)
+            except privacy.UnknownUser:
+                return self._bad_people_post(request, form, f"Not changed: unknown user id {uid}.")
+            return self._back(form, uid, "opted-out" if ignored else "opted-in")
+
+        return handler
+
+    def forget_confirm_page(self, request: Request) -> Page:
+        uid = _int_arg(request.query_params.get("user"), "user")
+        if uid is None:
+            raise BadRequest("user is missing")
+        detail = Q.person(self.engine, uid)
+        if detail is None:
+            raise BadRequest(f"unknown user id {uid}", 404)
+        keep = self._keep(self._people_filter(request.query_params))
+        return Page("forget.html", {"tab": "people", "detail": detail, "filter_query": urlencode(keep)})
+
+    def forget(self, request: Request, form: dict[str, str]) -> Page | Response:
+        uid = self._form_user(form)
+        if form.get("confirm") != "forget":
+            raise BadRequest("Nothing was erased: confirm on the Forget page first.")
+        detail = Q.person(self.engine, uid)
+        if detail is None:
+            return self._bad_people_post(request, form, f"Not erased: unknown user id {uid}.")
+        name = detail["user"]["display_name"] or detail["user"]["username"] or str(uid)
+        storage = self.storage_dir or load_settings().storage_dir
+        report = privacy.forget_user(self.engine, uid, media_root=storage, data_root=storage)
+        notice = (f"Forgot {name}: {report.total_rows} rows and {report.media_files_removed} media files erased; "
+                  "their id is kept so imports skip them.")
+        return self.people_page(request, args=self._back_args(form), notice=notice)
+
+    # ------------------------------------------------------------------------------------------------ Settings
+    def settings_page(self, request: Request, *, status: int = 200, error: str | None = None,
+                      values: dict[str, Any] | None = None) -> Page:
         current = get_settings(self.engine)
-        return self.render("settings.html", req, status=status, tab="settings", specs=list(SETTINGS.values()),
-                           values=values or current, error=error,
-                           notice="Settings saved." if req.arg("done") == "saved" else None)
+        effect = Q.profile_settings_status(self.engine, min_messages=int(current["profile_min_messages"]),
+                                           daily_max=int(current["profile_daily_max"]))
+        return Page("settings.html", {
+            "tab": "settings", "specs": list(SETTINGS.values()), "values": values or current, "saved": current,
+            "effect": effect, "error": error,
+            "notice": ("Settings saved. A changed minimum or daily maximum starts user_profiles within a minute "
+                       "(profile_settings_sensor, while Dagster runs)." if request.query_params.get("done") == "saved"
+                       else None)}, status)
 
-    def save_settings(self, req: Request) -> Response:
-        raw = {key: req.form.get(key, "false" if spec.kind is bool else "") for key, spec in SETTINGS.items()}
+    def save_settings(self, request: Request, form: dict[str, str]) -> Page | Response:
+        raw = {key: form.get(key, "false" if spec.kind is bool else "") for key, spec in SETTINGS.items()}
         try:
             set_settings(self.engine, raw)
         except ValueError as exc:
-            return self.settings_page(req, status=HTTPStatus.BAD_REQUEST, error=f"Not saved: {exc}.", values={
+            return self.settings_page(request, status=400, error=f"Not saved: {exc}.", values={
                 k: (v in ("on", "true", "1") if SETTINGS[k].kind is bool else v) for k, v in raw.items()})
-        return redirect("/settings?done=saved")
+        return RedirectResponse("/settings?done=saved", status_code=303)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# HTTP server
+def create_app(engine: Engine, *, token: str | None = None, bind_host: str = "127.0.0.1",
+               search_model: str | None = None, search_model_key: str | None = None,
+               storage_dir: Path | None = None, max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT_S,
+               log_requests: bool = True) -> Starlette:
+    """The ASGI application. ``search_model`` / ``search_model_key`` default to the project's configuration
+    (``TELEGRAM_INTEL_SEARCH_MODEL`` / ``TELEGRAM_INTEL_SEARCH_MODEL_KEY``, read now, not at import)."""
+    if search_model is None:
+        settings = load_settings()
+        search_model, search_model_key = settings.search_model, search_model_key or settings.search_model_key
+    ui = ContactsUI(engine, search_model=search_model, search_model_key=search_model_key, storage_dir=storage_dir)
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        title = "Form rejected" if exc.status == 403 else ("Not found" if exc.status == 404 else "Bad request")
+        return ui.error_page(request, exc.status, title, str(exc))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        message = (f"No page at {request.method} {request.url.path}." if exc.status_code in (404, 405)
+                   else str(exc.detail))
+        resp = ui.error_page(request, exc.status_code, title, message)
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    routes = [
+        Route("/", lambda request: RedirectResponse("/people", status_code=302)),
+        Route("/healthz", lambda request: PlainTextResponse("ok")),
+        Route("/telegram", ui.get(ui.telegram_page)),
+        Route("/search", ui.get(ui.search_page)),
+        Route("/people", ui.get(ui.people_page)),
+        Route("/people/override", ui.post(ui.save_override), methods=["POST"]),
+        Route("/people/override/clear", ui.post(ui.clear_override), methods=["POST"]),
+        Route("/people/opt-out", ui.post(ui.set_opt_out(True)), methods=["POST"]),
+        Route("/people/opt-in", ui.post(ui.set_opt_out(False)), methods=["POST"]),
+        Route("/people/forget", ui.get(ui.forget_confirm_page)),
+        Route("/people/forget", ui.post(ui.forget), methods=["POST"]),
+        Route("/settings", ui.get(ui.settings_page)),
+        Route("/settings", ui.post(ui.save_settings), methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC, follow_symlink=False), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityMiddleware, token=token, bind_host=bind_host, error_page=ui.error_page,
+                               max_body=max_body, body_timeout=body_timeout, log_requests=log_requests)],
+        exception_handlers={BadRequest: bad_request, HTTPException: http_error},
+    )
+    app.state.ui = ui
+    return app
 
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+def __getattr__(name: str) -> Any:
+    # ``from telegram_intel.web.app import WebServer`` keeps working; the server module imports this one
+    if name == "WebServer":
+        from telegram_intel.web.server import WebServer
 
-
-def _make_handler(app: WebApp) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "telegram-intel-web"
-        sys_version = ""
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            if getattr(self.server, "quiet", False):
-                return
-            super().log_message(format, *args)
-
-        def _dispatch(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            try:
-                query = {k: v[0] for k, v in parse_qs(parts.query, max_num_fields=50).items()}
-            except ValueError:
-                query = {}
-            form: dict[str, str] = {}
-            if method == "POST":
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._send(Response(status=413, body=b"form too large", content_type="text/plain"))
-                    return
-                raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
-                ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-                if ctype not in ("application/x-www-form-urlencoded", ""):
-                    self._send(Response(status=415, body=b"send a form (application/x-www-form-urlencoded)",
-                                        content_type="text/plain"))
-                    return
-                try:
-                    form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True, max_num_fields=50).items()}
-                except ValueError:
-                    form = {}
-            cookies = {}
-            if self.headers.get("Cookie"):
-                jar = SimpleCookie()
-                try:
-                    jar.load(self.headers["Cookie"])
-                    cookies = {k: m.value for k, m in jar.items()}
-                except Exception:  # noqa: BLE001 - a malformed cookie header is treated as none
-                    cookies = {}
-            req = Request(method, parts.path, query, form, {k.lower(): v for k, v in self.headers.items()}, cookies)
-            try:
-                resp = app.handle(req)
-            except Exception as exc:  # noqa: BLE001 - the page says so; the server keeps running
-                self.log_error("error handling %s %s: %r", method, parts.path, exc)
-                resp = Response(status=500, body=("<h1>Server error</h1><p>" + html.escape(type(exc).__name__)
-                                                  + "</p>").encode())
-            self._send(resp)
-
-        def _send(self, resp: Response) -> None:
-            self.send_response(resp.status)
-            self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
-            for k, v in SECURITY_HEADERS.items():
-                if k == "Cache-Control" and "Cache-Control" in resp.headers:
-                    continue
-                self.send_header(k, v)
-            for k, v in resp.headers.items():
-                self.send_header(k, v)
-            for c in resp.cookies:
-                self.send_header("Set-Cookie", c)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(resp.body)
-
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-            self._dispatch("GET")
-
-        def do_HEAD(self) -> None:  # noqa: N802
-            self._dispatch("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._dispatch("POST")
-
-    return Handler
-
-
-class WebServer:
-    """``ThreadingHTTPServer`` running :class:`WebApp`; ``port=0`` picks a free port."""
-
-    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
-                 quiet: bool = False) -> None:
-        self.app = WebApp(engine, token=token, bind_host=host)
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self.app))
-        self.httpd.daemon_threads = True
-        self.httpd.quiet = quiet  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
-
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever(poll_interval=0.2)
-
-    def start(self) -> "WebServer":
-        self._thread = threading.Thread(target=self.serve_forever, name="telegram-intel-web", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-
-def describe(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+        return WebServer
+    raise AttributeError(name)

@@ -2,15 +2,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
+import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from telegram_intel.cli.main import main
-from telegram_intel.db.embedded import EmbeddedPostgres
+from telegram_intel.db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from telegram_intel.db.engine import make_engine
+from telegram_intel.sources import desktop_export
 
 
 def run(*args: str):
@@ -42,7 +48,8 @@ def test_import_bad_file_exits_nonzero_with_clear_error(ti_env, engine, tmp_path
     bad.write_text('{"chats": {"list": [{"name": "x", "type": "private_group", "id": 1, "messages": [{"id": 1,')
     result = CliRunner().invoke(main, ["import", str(bad)])
     assert result.exit_code == 1
-    assert "broken.json" in result.output
+    error, hint = result.output.strip().splitlines()
+    assert error.startswith(f"error: {bad}: ") and "truncated" in error and hint.startswith("hint: ")
     assert json.loads(run("stats", "--json").output)["messages"] == 0
 
 
@@ -78,3 +85,65 @@ def test_embedded_server_is_stopped_after_a_command(tmp_path):
     finally:
         server.stop()
     assert not server.is_running()
+
+
+def test_database_dying_mid_import_is_one_line_and_a_hint(tmp_path, monkeypatch, fixtures_dir):
+    """The server dies while an export is imported: one error line naming the file, a hint, no traceback
+    (``--debug`` shows it); the next start marks the interrupted runs failed."""
+    root = Path(tempfile.mkdtemp(prefix="ti-pg-dies-"))
+    root.chmod(0o711)  # the embedded server's system user (when run as root) must traverse it
+    server = EmbeddedPostgres(root / "pg")
+    server.start()
+    monkeypatch.setenv("TELEGRAM_INTEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TELEGRAM_INTEL_DATABASE_URL", server.url)
+    real = desktop_export.iter_export
+
+    def dies_after_three_records(path, **kwargs):
+        for i, record in enumerate(real(path, **kwargs)):
+            if i == 3:
+                subprocess.run(server._cmd("pg_ctl", "stop", "-m", "immediate", "-D", str(server.data_dir)),
+                               check=True, capture_output=True)
+            yield record
+
+    export = fixtures_dir / "telegram_2020-01.result.json"
+    engine = make_engine(server.url)
+    try:
+        monkeypatch.setattr(desktop_export, "iter_export", dies_after_three_records)
+        result = CliRunner().invoke(main, ["import", str(export)])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        error, hint = result.output.strip().splitlines()
+        assert error.startswith(f"error: importing {export}: database unavailable: ")
+        assert hint.startswith("hint: check that PostgreSQL is running")
+
+        server.start()
+        debug = CliRunner().invoke(main, ["--debug", "import", str(export)])
+        assert debug.exit_code == 1
+        assert isinstance(debug.exception, (sa.exc.OperationalError, psycopg.OperationalError))
+
+        server.start()
+        monkeypatch.setattr(desktop_export, "iter_export", real)
+        assert CliRunner().invoke(main, ["import", str(export)]).exit_code == 0
+        with engine.connect() as conn:
+            runs = conn.execute(sa.text("SELECT status, error FROM telegram_import_runs ORDER BY id")).all()
+        assert [r.status for r in runs] == ["failed", "failed", "success"]
+        assert all(r.error.startswith("interrupted") for r in runs[:2])
+    finally:
+        engine.dispose()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the embedded server runs as a system user only when run as root")
+def test_embedded_server_that_cannot_reach_its_folder_is_one_line_and_a_hint(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o700)  # root's own: the server's system user cannot traverse it
+    monkeypatch.setenv("TELEGRAM_INTEL_HOME", str(locked / "home"))
+    monkeypatch.delenv("TELEGRAM_INTEL_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["stats"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    error, hint = result.output.strip().splitlines()
+    assert error.startswith("error: the embedded database runs as system user") and "cannot reach" in error
+    assert hint == "hint: set TELEGRAM_INTEL_HOME to a directory under a traversable path, or set " \
+                   "TELEGRAM_INTEL_DATABASE_URL to an external PostgreSQL"
+    debug = CliRunner().invoke(main, ["--debug", "stats"])
+    assert isinstance(debug.exception, EmbeddedPostgresError)

@@ -64,6 +64,24 @@ def test_older_version_never_overwrites_newer_edit(engine, storage_dir):
     assert rows(engine, "SELECT text FROM telegram_messages")[0][0] == "new text"
 
 
+def test_a_key_twice_in_one_source_commits_in_source_order(engine, storage_dir):
+    """Found by fuzzing: a message id repeated in one export starts a new batch, and the writers ran that batch in
+    parallel with the earlier one, so the two deadlocked (an import crash) or the earlier version won."""
+    for round_ in range(5):  # the race was timing-dependent: a few rounds make it show
+        chat = CHAT - round_
+        first = [MessageRecord(chat_id=chat, message_id=i, date=T0, text=f"v1 {i}", raw={"v": 1}) for i in range(1, 41)]
+        again = [MessageRecord(chat_id=chat, message_id=i, date=T0, text=f"v{v} {i}", raw={"v": v})
+                 for v in (2, 3) for i in (range(40, 0, -1) if v == 2 else range(1, 41))]
+        records = [ChatRecord(chat_id=chat, type="supergroup", title="t"), *first, *again]
+        stats = TelegramWriter(engine, storage_dir, batch_size=1000).write(records)
+        assert (stats.batches, stats.messages_new, stats.messages_updated) == (3, 40, 80)
+        texts = {t for (t,) in rows(engine, "SELECT text FROM telegram_messages WHERE chat_id = :c", c=chat)}
+        assert texts == {f"v3 {i}" for i in range(1, 41)}
+        history = rows(engine, "SELECT message_id, text FROM telegram_message_edits WHERE chat_id = :c ORDER BY id",
+                       c=chat)
+        assert sorted(history) == sorted([(i, f"v1 {i}") for i in range(1, 41)] + [(i, f"v2 {i}") for i in range(1, 41)])
+
+
 def test_tombstone_survives_reimport(engine, storage_dir):
     TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1)])
     with engine.begin() as conn:

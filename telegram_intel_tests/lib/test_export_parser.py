@@ -590,6 +590,68 @@ def test_message_not_an_object(tmp_path):
         list(iter_export(path))
 
 
+def _with_raw(tmp_path: Path, placeholder: str, raw: str, key: str = "unknown") -> Path:
+    """An export whose second message has ``raw`` (JSON text json.dumps cannot write) at ``key``."""
+    path = write_export(tmp_path, [{"name": "c", "type": "private_group", "id": 1,
+                                    "messages": [msg(11), msg(12, **{key: placeholder})]}])
+    path.write_text(path.read_text(encoding="utf-8").replace(f'"{placeholder}"', raw), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("depth", [1_100, 5_000])
+@pytest.mark.parametrize("where", ["message", "side section"])
+def test_json_nested_past_the_decoders_is_a_data_error(tmp_path, depth, where):
+    # Found by fuzzing: RecursionError from the stdlib scanner once orjson (1024 levels) gave up.
+    deep = "[" * depth + "]" * depth
+    if where == "message":
+        path = _with_raw(tmp_path, "@deep@", deep)
+        at = "chats.list[0].messages[1]"
+    else:
+        path = tmp_path / "result.json"
+        path.write_text('{"contacts": {"list": [' + deep + ']}, "chats": {"list": []}}')
+        at = "contacts"
+    with pytest.raises(TelegramDataError) as e:
+        list(iter_export(path))
+    assert str(path) in str(e.value) and at in e.value.where and "nested too deeply" in e.value.problem
+
+
+def test_error_text_quotes_a_deeply_nested_value_in_short(tmp_path):
+    # 1,010 levels decode (orjson), but repr() of them recursed past the interpreter's limit while building the error.
+    path = _with_raw(tmp_path, "@deep@", "[" * 1010 + "]" * 1010, key="date_unixtime")
+    with pytest.raises(TelegramDataError) as e:
+        list(iter_export(path))
+    assert e.value.where == "chats.list[0].messages[1] (message id 12)"
+    assert e.value.problem.startswith("bad date [[[") and len(e.value.problem) < 200
+
+
+def test_an_integer_literal_too_long_for_python_is_a_data_error(tmp_path):
+    path = _with_raw(tmp_path, "@big@", "9" * 5000)
+    with pytest.raises(TelegramDataError) as e:
+        list(iter_export(path))
+    assert "chats.list[0].messages[1]" in e.value.where and "invalid JSON" in e.value.problem
+
+
+@pytest.mark.parametrize("media_type", [["voice_message"], {"kind": "photo"}, 7, True])
+def test_media_type_of_another_type_is_kept_as_other(tmp_path, media_type):
+    # Found by fuzzing: a list or object here raised TypeError (unhashable) in the lookup.
+    path = write_export(tmp_path, [{"name": "c", "type": "private_group", "id": 1,
+                                    "messages": [msg(11, media_type=media_type)]}])
+    (m,) = messages(path).values()
+    assert m.media_type == "other" and m.raw["media_type"] == media_type
+
+
+def test_names_of_another_type_stay_in_raw_only(tmp_path):
+    owner = {"user_id": 7, "first_name": ["x"], "last_name": "Lee", "username": {"u": 1}, "bio": 5}
+    path = write_export(tmp_path, [{"name": "c", "type": "private_group", "id": 1,
+                                    "messages": [msg(11, **{"from": [[1]]}), msg(12, **{"from": 42})]}],
+                        personal_information=owner)
+    records = list(iter_export(path))
+    me = next(r for r in records if isinstance(r, OwnerRecord))
+    assert (me.display_name, me.first_name, me.username, me.bio) == ("Lee", None, None, None)
+    got = {r.message_id: r.sender_name for r in records if isinstance(r, MessageRecord)}
+    assert got == {11: None, 12: "42"}
+
+
 # --- streaming ---------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from telegram_intel.llm import (
     RetryPolicy,
 )
 from telegram_intel.llm.prompts import PromptError
-from telegram_intel_tests.support.fake_openai import Reply, completion, error, hang, ok
+from telegram_intel_tests.support.fake_openai import Reply, completion, cut_off, error, hang, ok
 from telegram_intel_tests.support.llm import API_KEY
 
 SUMMARY = {"summary": "Asks where to buy a used 3ds Max licence.", "keywords": ["3ds max", "licence", "used"]}
@@ -270,3 +270,18 @@ def test_api_key_never_logged_or_raised_or_stored(server, make_client, caplog, e
     with engine.connect() as conn:
         dumped = conn.execute(sa.text("SELECT string_agg(t::text, ' ') FROM llm_calls t")).scalar_one()
     assert API_KEY not in dumped and "request_error" in dumped
+
+
+def test_cut_off_200_body_is_retried_then_reported_as_a_response_error(server, make_client, clock):
+    """A 200 whose JSON body ends early (proxy or server died mid-answer) is a bad answer like any other: retried,
+    then LLMResponseError, which the enrichment runs turn into their offline fallback."""
+    server.push(cut_off(SUMMARY), ok(SUMMARY))
+    result = summarize(make_client())
+    assert result.data == SUMMARY and result.attempts == 2 and len(clock.sleeps) == 1
+
+    server.push(*[cut_off(SUMMARY, keep=keep) for keep in (0.1, 0.5, 0.9)])
+    client = make_client()
+    with pytest.raises(LLMResponseError, match="gave up after 3 attempts"):
+        summarize(client)
+    (call,) = client.recorder.calls[-1:]
+    assert (call.status, call.error_kind, call.attempts) == ("error", "invalid_response", 3)

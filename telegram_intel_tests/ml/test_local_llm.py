@@ -27,7 +27,7 @@ from telegram_intel_tests.support import dagster
 def served_model():
     """`telegram-intel llm serve` in its own process; yields (base_url, model name)."""
     proc = subprocess.Popen([sys.executable, "-m", "telegram_intel.cli", "llm", "serve", "--model", "smollm2-135m",
-                             "--port", "0", "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--port", "0", "--threads", "2", "--ctx", "2048"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         env = {}
@@ -48,8 +48,9 @@ def served_model():
 
 def test_served_model_labels_and_summarizes_through_the_assets(corpus, database_url, served_model):
     base_url, model, proc = served_model
-    llm = LLMResource(base_url=base_url, model=model, max_retries=1, timeout_s=60, per_minute=100_000,
-                      per_hour=1_000_000)
+    # the server decodes the pipelines' 4 concurrent requests side by side (--parallel 4, the default)
+    llm = LLMResource(base_url=base_url, model=model, max_retries=1, timeout_s=300, max_tokens=200,
+                      per_minute=100_000, per_hour=1_000_000)
     result = dg.materialize([intent_labels, message_summaries], partition_key="2025-06-01",
                             resources=dagster.resources(database_url, llm=llm),
                             run_config={"ops": {a.op.name: {"config": {"method": "llm"}}

@@ -21,6 +21,7 @@ class Reply:
     payload: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     hang_s: float = 0.0  # sleep before answering (the client should time out first)
+    body: bytes | None = None  # sent as is instead of the JSON of ``payload``
 
 
 def completion(content: str, *, prompt_tokens: int = 11, completion_tokens: int = 7, model: str = "test-model") -> dict:
@@ -46,6 +47,12 @@ def ok(data: Any = None, *, raw: str | None = None, **usage: Any) -> Callable[[d
 def error(status: int, message: str = "error", headers: dict[str, str] | None = None) -> Callable[[dict], Reply]:
     payload = {"error": {"message": message, "type": "server_error" if status >= 500 else "invalid_request_error"}}
     return lambda body: Reply(status, payload, headers or {})
+
+
+def cut_off(data: Any, keep: float = 0.6) -> Callable[[dict], Reply]:
+    """A 200 whose JSON body ends early (a proxy or server that died mid-answer); Content-Length matches it."""
+    whole = json.dumps(completion(json.dumps(data, ensure_ascii=False))).encode()
+    return lambda body: Reply(200, body=whole[: int(len(whole) * keep)])
 
 
 def hang(seconds: float, then: Any = None) -> Callable[[dict], Reply]:
@@ -105,7 +112,7 @@ class FakeOpenAIServer:
                     reply = server._next(body)
                 if reply.hang_s and server._stopping.wait(reply.hang_s):
                     return
-                data = json.dumps(reply.payload).encode()
+                data = reply.body if reply.body is not None else json.dumps(reply.payload).encode()
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")

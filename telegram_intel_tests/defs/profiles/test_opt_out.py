@@ -89,6 +89,20 @@ def _run(database_url, tags, only: set[str] | None = None) -> set[str]:
     return failed
 
 
+CANARY = "zanquokkavel"
+
+
+def _quoting(engine, uid) -> int:
+    """Derived rows of other people's messages (summaries, UI columns) that contain the user's canary word."""
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT (SELECT count(*) FROM message_summaries s JOIN telegram_messages m USING (chat_id, message_id)"
+            "        WHERE m.sender_id <> :u AND strpos(s.summary || s.keywords::text, :c) > 0)"
+            "     + (SELECT count(*) FROM telegram_messages WHERE sender_id <> :u"
+            "        AND strpos(coalesce(ai_summary, '') || coalesce(ai_keywords::text, ''), :c) > 0)"),
+            {"u": uid, "c": CANARY}).scalar_one()
+
+
 def _counts(engine, uid):
     out = {}
     with engine.connect() as conn:
@@ -101,7 +115,11 @@ def test_opted_out_user_disappears_everywhere(engine, small_sample, storage_dir,
     truth = load_ground_truth(small_sample)
     uid = next(u["user_id"] for u in truth["users"] if u["opt_out"])
     import_export(engine, small_sample / "result.json", storage_dir)
+    with engine.begin() as conn:  # a word only they wrote: nothing derived may hold it after the opt-out
+        conn.execute(sa.text(f"UPDATE telegram_messages SET text = text || ' {CANARY}' WHERE sender_id = :u "
+                             "AND kind = 'message' AND text <> ''"), {"u": uid})
     assert _run(database_url, RANGE) == set()
+    assert _quoting(engine, uid) > 0  # other people's reply summaries quote them as context
     before = _counts(engine, uid)
     print("\nrows of the user before opting out:", before)
     for table in ("clean_messages", "message_embeddings", "intent_labels", "user_activity", "user_message_corpus",
@@ -121,4 +139,6 @@ def test_opted_out_user_disappears_everywhere(engine, small_sample, storage_dir,
     assert after_day["user_message_corpus"] == 0 and after_day["telegram_user_ai_profiles"] == 0
     # The purge is global (any date), so a run over only the newest day already removes the user everywhere.
     assert not any(after_day.values()), after_day
+    # ... including the summaries of other people's replies that quoted their text (issue 13's leak).
+    assert _quoting(engine, uid) == 0
     assert failed == set(), failed

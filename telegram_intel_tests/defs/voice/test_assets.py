@@ -268,8 +268,8 @@ def test_invalid_mode_configuration_fails_before_any_call(engine, ti_env, voice_
 
 
 def test_sample_export_end_to_end(engine, ti_env, espeak, tmp_path):
-    """The sample export (voice messages as WAV tones) with the tones replaced by espeak-ng speech of their
-    ground-truth transcripts → import → voice_transcripts → voice_insights (offline)."""
+    """The sample export, its voice messages spoken again by espeak-ng's default English voice (the generator's own
+    speech is tested in tools/test_sample_data.py) → import → voice_transcripts → voice_insights (offline)."""
     from telegram_intel.pipeline.ingest import import_export
     from telegram_intel_tools.sample_data import load_ground_truth, write_sample_export
 

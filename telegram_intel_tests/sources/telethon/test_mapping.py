@@ -153,6 +153,19 @@ def test_chat_and_user_records():
     assert tm.user_record(GHOST).display_name is None
 
 
+def test_username_from_the_usernames_list():
+    """Accounts with collectible usernames have ``username=None`` and their names in ``usernames``: the first
+    active one is the @username (it was left empty, so the web UI's username column stayed blank)."""
+    user = types.User(id=777, first_name="Col", usernames=[types.Username("retired", active=False),
+                                                            types.Username("collector", active=True)])
+    assert tm.user_record(user).username == "collector"
+    assert tm.user_record(types.User(id=778, first_name="No", usernames=[
+        types.Username("gone", active=False)])).username is None
+    channel = types.Channel(id=99, title="News", photo=types.ChatPhotoEmpty(), date=None, broadcast=True,
+                            usernames=[types.Username("newsroom", editable=True, active=True)])
+    assert tm.chat_record(channel).username == "newsroom"
+
+
 def test_reactions_and_buttons_in_export_shape():
     reactions = types.MessageReactions(
         results=[types.ReactionCount(reaction=types.ReactionEmoji("🔥"), count=2)],
