@@ -48,9 +48,10 @@ def served_model():
 
 def test_served_model_labels_and_summarizes_through_the_assets(corpus, database_url, served_model):
     base_url, model, proc = served_model
-    # the server decodes the pipelines' 4 concurrent requests side by side (--parallel 4, the default)
-    llm = LLMResource(base_url=base_url, model=model, max_retries=1, timeout_s=300, max_tokens=200,
-                      per_minute=100_000, per_hour=1_000_000)
+    # the server decodes the pipelines' 4 concurrent requests side by side (--parallel 4, the default); greedy
+    # decoding, and room for the longest answer the schemas allow (a cut-off answer is not JSON)
+    llm = LLMResource(base_url=base_url, model=model, max_retries=1, timeout_s=300, max_tokens=768,
+                      temperature=0.0, per_minute=100_000, per_hour=1_000_000)
     result = dg.materialize([intent_labels, message_summaries], partition_key="2025-06-01",
                             resources=dagster.resources(database_url, llm=llm),
                             run_config={"ops": {a.op.name: {"config": {"method": "llm"}}

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from telegram_intel.web.server import WebServer
 from telegram_intel_tests.support.profiles import ARTIFACTS, profiles
-from telegram_intel_tests.web.conftest import CHROMEDRIVER, CHROMIUM, Client, error_of, run_profiles
+from telegram_intel_tests.web.conftest import Client, error_of, run_profiles
 
 CORPUS = {"limit": 40}
 
@@ -168,13 +168,7 @@ def test_access_token(engine, imported, database_url):
         server.stop()
 
 
-# Outside CI a machine without the browser skips this test; in CI (CI=true) a missing browser is a failure.
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
-                    reason="needs Debian's chromium and chromium-driver")
-def test_browser_filter_by_job_and_save_override(engine, imported, site, tmp_path):
-    assert CHROMIUM and CHROMEDRIVER, "install Debian's chromium and chromium-driver (scripts/setup.sh)"
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_browser_filter_by_job_and_save_override(engine, imported, site, chromium):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -182,56 +176,46 @@ def test_browser_filter_by_job_and_save_override(engine, imported, site, tmp_pat
     rows = profiles(engine)
     target = next(u for u in imported.truth["users"] if not u["rare"] and not u["opt_out"])
     job = rows[target["user_id"]]["job_label"]
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,1000"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = chromium
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        wait = WebDriverWait(driver, 20)
-        driver.get(site.url + "/people")
-        Select(driver.find_element(By.ID, "filter-job")).select_by_value(job)
-        driver.find_element(By.ID, "apply-filters").click()
-        wait.until(EC.url_contains("job="))
-        listed = {int(tr.get_attribute("data-user-id"))
-                  for tr in driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")}
-        assert listed == {uid for uid, r in rows.items() if r["job_label"] == job}
-        for cell in driver.find_elements(By.CSS_SELECTOR, "#people-table td.job-cell"):
-            assert job in cell.text and "AI guess" in cell.text
-        driver.find_element(By.CSS_SELECTOR, f'tr[data-user-id="{target["user_id"]}"] a.person-link').click()
-        wait.until(EC.presence_of_element_located((By.ID, "override-form")))
-        assert "AI guess" in driver.find_element(By.ID, "ai-guess").text
-        field = driver.find_element(By.ID, "override-job")
-        field.clear()
-        field.send_keys("Senior Orthodontist")
-        sector = driver.find_element(By.ID, "override-sector")
-        sector.clear()
-        sector.send_keys("healthcare")
-        driver.find_element(By.ID, "override-save").click()
-        notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
-        assert "Correction saved" in notice.text
-        assert "(manual)" in driver.find_element(By.ID, "manual-value").text
-        driver.save_screenshot(str(ARTIFACTS / "people_override.png"))
-        # the corrected job is now a filter value of its own, and the row says (manual)
-        Select(driver.find_element(By.ID, "filter-job")).select_by_value("Senior Orthodontist")
-        driver.find_element(By.ID, "apply-filters").click()
-        wait.until(EC.url_contains("Senior+Orthodontist"))
-        rows_now = driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")
-        assert [int(r.get_attribute("data-user-id")) for r in rows_now] == [target["user_id"]]
-        assert "Senior Orthodontist" in rows_now[0].text and "(manual)" in rows_now[0].text
-        driver.save_screenshot(str(ARTIFACTS / "people_filtered_manual.png"))
-        # Telegram tab: pick the first message of the first chat, links filter too
-        driver.get(site.url + "/telegram")
-        driver.find_element(By.CSS_SELECTOR, "#messages ul.messages li a").click()
-        wait.until(EC.url_contains("msg="))
-        assert "AI summary" in driver.find_element(By.ID, "detail").text
-        driver.save_screenshot(str(ARTIFACTS / "telegram_tab.png"))
-    finally:
-        driver.quit()
+    wait = WebDriverWait(driver, 20)
+    driver.get(site.url + "/people")
+    Select(driver.find_element(By.ID, "filter-job")).select_by_value(job)
+    driver.find_element(By.ID, "apply-filters").click()
+    wait.until(EC.url_contains("job="))
+    listed = {int(tr.get_attribute("data-user-id"))
+              for tr in driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")}
+    assert listed == {uid for uid, r in rows.items() if r["job_label"] == job}
+    for cell in driver.find_elements(By.CSS_SELECTOR, "#people-table td.job-cell"):
+        assert job in cell.text and "AI guess" in cell.text
+    driver.find_element(By.CSS_SELECTOR, f'tr[data-user-id="{target["user_id"]}"] a.person-link').click()
+    wait.until(EC.presence_of_element_located((By.ID, "override-form")))
+    assert "AI guess" in driver.find_element(By.ID, "ai-guess").text
+    field = driver.find_element(By.ID, "override-job")
+    field.clear()
+    field.send_keys("Senior Orthodontist")
+    sector = driver.find_element(By.ID, "override-sector")
+    sector.clear()
+    sector.send_keys("healthcare")
+    driver.find_element(By.ID, "override-save").click()
+    notice = wait.until(EC.presence_of_element_located((By.ID, "notice")))
+    assert "Correction saved" in notice.text
+    assert "(manual)" in driver.find_element(By.ID, "manual-value").text
+    driver.save_screenshot(str(ARTIFACTS / "people_override.png"))
+    # the corrected job is now a filter value of its own, and the row says (manual)
+    Select(driver.find_element(By.ID, "filter-job")).select_by_value("Senior Orthodontist")
+    driver.find_element(By.ID, "apply-filters").click()
+    wait.until(EC.url_contains("Senior+Orthodontist"))
+    rows_now = driver.find_elements(By.CSS_SELECTOR, "#people-table tbody tr[data-user-id]")
+    assert [int(r.get_attribute("data-user-id")) for r in rows_now] == [target["user_id"]]
+    assert "Senior Orthodontist" in rows_now[0].text and "(manual)" in rows_now[0].text
+    driver.save_screenshot(str(ARTIFACTS / "people_filtered_manual.png"))
+    # Telegram tab: pick the first message of the first chat, links filter too
+    driver.get(site.url + "/telegram")
+    driver.find_element(By.CSS_SELECTOR, "#messages ul.messages li a").click()
+    wait.until(EC.url_contains("msg="))
+    assert "AI summary" in driver.find_element(By.ID, "detail").text
+    driver.save_screenshot(str(ARTIFACTS / "telegram_tab.png"))
     assert (ARTIFACTS / "people_override.png").stat().st_size > 10_000
     saved = profiles(engine)[target["user_id"]]
     assert saved["manual_override"] is True
