@@ -20,7 +20,10 @@ from telegram_intel.db.engine import make_engine, upgrade
 # Fixtures of the test folders that share them (the test tree mirrors the package, so one domain's tests sit in
 # several folders).
 pytest_plugins = [
+    "telegram_intel_tests.support.ask",
+    "telegram_intel_tests.support.bot",
     "telegram_intel_tests.support.corpus",
+    "telegram_intel_tests.support.decisions",
     "telegram_intel_tests.support.graph",
     "telegram_intel_tests.support.labels",
     "telegram_intel_tests.support.llm",

@@ -51,7 +51,9 @@ def test_graph_orders_enrichment_after_ingest_and_profiles_after_embeddings():
     assert "telegram_messages" in parents["clean_messages"]
     assert "message_embeddings" in parents["user_profiles"]
     assert "telegram_sync" not in parents  # the live sync materializes the ingest assets themselves
-    assert [s.name for s in defs.schedules] == ["telegram_sync_schedule"]
+    schedules = {s.name: s for s in defs.schedules}
+    assert sorted(schedules) == ["retry_failed_actions_schedule", "telegram_sync_schedule"]
+    assert schedules["retry_failed_actions_schedule"].default_status == dg.DefaultScheduleStatus.STOPPED
     automated = {k for k in parents if graph.get(dg.AssetKey(k)).automation_condition is not None}
     assert {"clean_messages", "message_embeddings", "intent_labels", "user_profiles"} <= automated
     assert not automated & {"telegram_messages", "sft_dataset", "lora_adapter", "persona_eval"}

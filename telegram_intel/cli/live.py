@@ -37,7 +37,9 @@ def _logging(verbose: bool) -> None:
 @click.command("login")
 @click.option("--string-session", is_flag=True,
               help="Print a string session (for TELEGRAM_SESSION) instead of writing a session file.")
-def login_cmd(string_session: bool) -> None:
+@click.option("--account", default=None,
+              help="Which of TELEGRAM_ACCOUNTS (its TELEGRAM_<NAME>_* settings and session); default: the single one.")
+def login_cmd(string_session: bool, account: str | None) -> None:
     """Log in to Telegram interactively: phone number, login code, then the 2FA password if set.
 
     Needs TELEGRAM_API_ID and TELEGRAM_API_HASH. The session goes to TELEGRAM_SESSION (a file path;
@@ -45,7 +47,7 @@ def login_cmd(string_session: bool) -> None:
     """
     from telegram_intel.sources.telethon.login import login, make_login_client
 
-    config = _config(require_enabled=False, require_session=False, require_chats=False)
+    config = _config(require_enabled=False, require_session=False, require_chats=False, account=account)
     string_session = string_session or config.session_is_string
     client = make_login_client(config, string_session=string_session)
     asyncio.run(login(
@@ -71,8 +73,10 @@ def login_cmd(string_session: bool) -> None:
 @click.option("--takeout/--no-takeout", default=None, help="Read history through a takeout session.")
 @click.option("--participants/--no-participants", default=None, help="Also sync group members.")
 @click.option("--json", "as_json", is_flag=True, help="Print per-chat results as JSON.")
+@click.option("--account", default=None,
+              help="Which of TELEGRAM_ACCOUNTS (its TELEGRAM_<NAME>_* settings and session); default: the single one.")
 @click.option("-v", "--verbose", is_flag=True)
-def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) -> None:
+def sync_cmd(chats, since, no_media, takeout, participants, as_json, account, verbose) -> None:
     """Incremental history sync of the whitelisted chats into the database (resumable)."""
     from telegram_intel.db.engine import open_engine
     from telegram_intel.db.sync_state import DatabaseSyncStore
@@ -87,7 +91,7 @@ def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) ->
         run_sync,
     )
 
-    config = _config(require_chats=not chats)
+    config = _config(require_chats=not chats, account=account)
     try:
         changes = {}
         if chats:
@@ -124,8 +128,10 @@ def sync_cmd(chats, since, no_media, takeout, participants, as_json, verbose) ->
 @click.command("listen")
 @click.option("--status-interval", default=60.0, show_default=True, help="Seconds between status lines.")
 @click.option("--no-catch-up", is_flag=True, help="Skip the history catch-up after each (re)connect.")
+@click.option("--account", default=None,
+              help="Which of TELEGRAM_ACCOUNTS (its TELEGRAM_<NAME>_* settings and session); default: the single one.")
 @click.option("-v", "--verbose", is_flag=True)
-def listen_cmd(status_interval: float, no_catch_up: bool, verbose: bool) -> None:
+def listen_cmd(status_interval: float, no_catch_up: bool, account: str | None, verbose: bool) -> None:
     """Real-time listener: new, edited, deleted messages and albums of whitelisted chats.
 
     Runs until SIGINT/SIGTERM; reconnects after network loss. See deploy/telegram-listener.service.
@@ -134,7 +140,7 @@ def listen_cmd(status_interval: float, no_catch_up: bool, verbose: bool) -> None
     from telegram_intel.pipeline.listener import run_listener
     from telegram_intel.sources.telethon.source import TelegramNotAuthorized
 
-    config = _config()
+    config = _config(account=account)
     _logging(verbose)
     logging.getLogger("telegram_intel.sources.telethon").info("starting listener: " + config.describe())
     settings = load_settings()

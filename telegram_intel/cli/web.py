@@ -67,3 +67,5 @@ def register(main: click.Group) -> None:
                 server.serve_forever()
             except KeyboardInterrupt:
                 pass
+            finally:
+                server.app.state.ui.close()

@@ -17,8 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text as sql_text,
 )
-from sqlalchemy.dialects.postgresql import JSON, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +44,10 @@ class Chat(Timestamps, Base):
     is_left: Mapped[bool] = mapped_column(Boolean, server_default="false")
     source: Mapped[str] = mapped_column(String(16), server_default="export")
     last_scanned_at: Mapped[datetime | None]
+    # A supergroup with topics: its messages outside any topic belong to General (topic 1).
+    is_forum: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Channel -> its discussion group, and the group -> its channel.
+    linked_chat_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class User(Timestamps, Base):
@@ -68,6 +73,10 @@ class Message(Timestamps, Base):
     __table_args__ = (
         Index("ix_telegram_messages_chat_date", "chat_id", "date"),
         Index("ix_telegram_messages_sender_date", "sender_id", "date"),
+        Index("ix_telegram_messages_topic", "chat_id", "topic_id", "date",
+              postgresql_where=sql_text("topic_id IS NOT NULL")),
+        Index("ix_telegram_messages_post", "post_chat_id", "post_message_id",
+              postgresql_where=sql_text("post_chat_id IS NOT NULL")),
     )
 
     chat_id: Mapped[int] = mapped_column(
@@ -105,6 +114,43 @@ class Message(Timestamps, Base):
     ai_summary: Mapped[str | None] = mapped_column(Text)
     ai_keywords: Mapped[list[Any] | None]
     ai_processed: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # Forum topic (its creation message's id; 1 = General); NULL outside forums.
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The user's own accounts (telegram_accounts) that saw this message; NULL = unknown (no owner in the source).
+    account_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    # A comment: the channel post it is under (the post's chat and message id; the post may not be stored).
+    post_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    post_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # 64-bit hash of what the writer stores for the message (raw + modelled columns, not account_ids): a re-import
+    # writes nothing for a message whose hash is unchanged (db/loader.py). NULL until the first write after 0017.
+    content_hash: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Topic(Timestamps, Base):
+    """A forum topic: its current title and icon (the latest edit wins). General is topic 1."""
+
+    __tablename__ = "telegram_topics"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    icon_emoji_id: Mapped[int | None] = mapped_column(BigInteger)
+    icon_color: Mapped[int | None] = mapped_column(Integer)
+    creator_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_date: Mapped[datetime | None]
+    edited_date: Mapped[datetime | None]
+
+
+class Account(Timestamps, Base):
+    """One of the user's own Telegram accounts (its user id); ``name`` is the configured name, if any."""
+
+    __tablename__ = "telegram_accounts"
+    __table_args__ = (UniqueConstraint("name", name="uq_telegram_accounts_name"),)
+
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str | None] = mapped_column(Text)
 
 
 class File(Timestamps, Base):
@@ -153,6 +199,28 @@ class ImportRun(Base):
     messages_new: Mapped[int] = mapped_column(BigInteger, server_default="0")
     messages_updated: Mapped[int] = mapped_column(BigInteger, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # Resume bookkeeping (pipeline/ingest.py): the file's identity, the interrupted run this one continued, and the
+    # byte offset its parsing started at (0: from the start).
+    source_fingerprint: Mapped[str | None] = mapped_column(Text)
+    resumed_from: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("telegram_import_runs.id", ondelete="SET NULL"))
+    resume_offset: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class ImportCheckpoint(Base):
+    """Where the parser stood after one committed message batch of an import run (written in the batch's own
+    transaction), so an interrupted run resumes after the last batch below which every batch committed."""
+
+    __tablename__ = "telegram_import_checkpoints"
+
+    run_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_import_runs.id", ondelete="CASCADE"), primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    byte_offset: Mapped[int | None] = mapped_column(BigInteger)
+    # The parser's resume point (lib/export_parser.py), NULL when the batch ended at no resumable position.
+    position: Mapped[dict[str, Any] | None]
+    messages: Mapped[int] = mapped_column(Integer)
+    committed_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 

@@ -15,25 +15,27 @@ from sqlalchemy.engine import Engine
 from telegram_intel.lib.records import CHANNEL_ID_OFFSET
 
 
-def get_cursor(engine: Engine, chat_id: int) -> int:
+def get_cursor(engine: Engine, chat_id: int, account_id: int = 0) -> int:
+    """The chat's high-water mark for one account (0: an account not known)."""
     with engine.connect() as conn:
         value = conn.execute(
-            sa.text("SELECT last_message_id FROM telegram_sync_cursors WHERE chat_id = :c"), {"c": chat_id}
+            sa.text("SELECT last_message_id FROM telegram_sync_cursors WHERE chat_id = :c AND account_id = :a"),
+            {"c": chat_id, "a": account_id},
         ).scalar()
     return int(value or 0)
 
 
-def set_cursor(engine: Engine, chat_id: int, last_message_id: int) -> int:
-    """Advance (never move back) the chat's high-water mark; returns the stored value."""
+def set_cursor(engine: Engine, chat_id: int, last_message_id: int, account_id: int = 0) -> int:
+    """Advance (never move back) the chat's high-water mark for one account; returns the stored value."""
     with engine.begin() as conn:
         return conn.execute(
             sa.text(
-                "INSERT INTO telegram_sync_cursors AS c (chat_id, last_message_id, updated_at) "
-                "VALUES (:c, :m, now()) ON CONFLICT (chat_id) DO UPDATE SET "
+                "INSERT INTO telegram_sync_cursors AS c (chat_id, account_id, last_message_id, updated_at) "
+                "VALUES (:c, :a, :m, now()) ON CONFLICT (chat_id, account_id) DO UPDATE SET "
                 "last_message_id = GREATEST(c.last_message_id, EXCLUDED.last_message_id), updated_at = now() "
                 "RETURNING last_message_id"
             ),
-            {"c": chat_id, "m": last_message_id},
+            {"c": chat_id, "a": account_id, "m": last_message_id},
         ).scalar_one()
 
 
@@ -99,11 +101,11 @@ class DatabaseSyncStore:
     def write(self, records):
         return self._writer.write(records)
 
-    def get_cursor(self, chat_id: int) -> int:
-        return get_cursor(self.engine, chat_id)
+    def get_cursor(self, chat_id: int, account_id: int = 0) -> int:
+        return get_cursor(self.engine, chat_id, account_id)
 
-    def set_cursor(self, chat_id: int, last_message_id: int) -> int:
-        return set_cursor(self.engine, chat_id, last_message_id)
+    def set_cursor(self, chat_id: int, last_message_id: int, account_id: int = 0) -> int:
+        return set_cursor(self.engine, chat_id, last_message_id, account_id)
 
     def mark_scanned(self, chat_id: int) -> None:
         mark_scanned(self.engine, chat_id)

@@ -63,16 +63,19 @@ import orjson
 
 from telegram_intel.lib.records import (
     CHANNEL_ID_OFFSET,
+    GENERAL_TOPIC_ID,
     ChatRecord,
     FileRecord,
     MessageRecord,
     OwnerRecord,
     Record,
     TelegramDataError,
+    TopicRecord,
     UserRecord,
     mark_channel_id,
     mark_group_id,
 )
+from telegram_intel.lib.resume import ResumePoint
 
 __all__ = ["FULL_ACCOUNT", "SINGLE_CHAT", "detect_export_kind", "iter_export"]
 
@@ -289,6 +292,11 @@ _EXTRA_KEYS = frozenset(
 
 
 _REPLY_KEYS = frozenset({"reply_to_message_id", "message_id", "game_message_id", "invoice_message_id"})
+# Forum topic service messages as the exporter names them (``title``/``icon_emoji_id`` on creation,
+# ``new_title``/``new_icon_emoji_id`` on an edit).
+_TOPIC_CREATED = "topic_created"
+_TOPIC_EDIT = "topic_edit"
+_TOPIC_ACTIONS = frozenset({_TOPIC_CREATED, _TOPIC_EDIT})
 _MEDIA_ANY = frozenset({"media_type"} | {k for k, _ in _MEDIA_KEYS} | {k for k, _, _ in _FILE_KEYS})
 
 
@@ -344,7 +352,7 @@ class _Stream:
     Positions are byte offsets, so error messages can point into the file.
     """
 
-    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs")
+    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs", "mark", "indent")
 
     def __init__(self, f, source: str, chunk: int | None = None, offset: int = 0) -> None:
         self.source = source
@@ -357,6 +365,10 @@ class _Stream:
         # strict=False: raw control characters inside strings are tolerated, not fatal.
         self._scan = json.JSONDecoder(strict=False).scan_once
         self.repairs = 0
+        # values(): (file offset, index) of the first element its consumer has not been handed all of yet, and the
+        # array's indentation: where reading can resume (lib/resume.py).
+        self.mark: tuple[int, int] = (offset, 0)
+        self.indent = b""
         if offset == 0 and self.fill() and self.buf.startswith(_BOM):
             self.pos = len(_BOM)
 
@@ -484,13 +496,25 @@ class _Stream:
         self.repairs += 1
         return True
 
-    def members(self, where: str) -> Iterator[str]:
-        """Keys of the object at the cursor; the caller consumes each value before the next key."""
-        self.expect(b"{", where)
-        c = self.peek()
-        if c == b"}":
+    def members(self, where: str, *, inside: bool = False) -> Iterator[str]:
+        """Keys of the object at the cursor; the caller consumes each value before the next key.
+
+        ``inside``: the cursor is past a member's value (a resumed read): the keys after it."""
+        if inside:
+            c = self.peek()
+            if c == b"}":
+                self.pos += 1
+                return
+            if c != b",":
+                raise self._unexpected(c, "',' or '}'", where)
             self.pos += 1
-            return
+            c = self.peek()
+        else:
+            self.expect(b"{", where)
+            c = self.peek()
+            if c == b"}":
+                self.pos += 1
+                return
         while True:
             if c != b'"':
                 raise self._unexpected(c, "a key", where)
@@ -507,13 +531,16 @@ class _Stream:
             else:
                 raise self._unexpected(c, "',' or '}'", where)
 
-    def elements(self, where: str) -> Iterator[int]:
-        """Indexes of the array at the cursor; the caller consumes each element."""
-        self.expect(b"[", where)
-        if self.peek() == b"]":
-            self.pos += 1
-            return
-        i = 0
+    def elements(self, where: str, *, start: int | None = None) -> Iterator[int]:
+        """Indexes of the array at the cursor; the caller consumes each element.
+
+        ``start``: the cursor is inside element ``start`` (a resumed read), which the caller consumes first."""
+        if start is None:
+            self.expect(b"[", where)
+            if self.peek() == b"]":
+                self.pos += 1
+                return
+        i = start or 0
         while True:
             yield i
             c = self.peek()
@@ -539,7 +566,7 @@ class _Stream:
             return None
         return objs, (end if len(s) == len(data) else len(s[:end].encode()))
 
-    def values(self, where: str) -> Iterator[Any]:
+    def values(self, where: str, resume: tuple[int, bytes] | None = None) -> Iterator[Any]:
         """Decoded elements of the array at the cursor: the hot loop.
 
         Elements are decoded many at a time: the first element shows how the writer
@@ -549,17 +576,23 @@ class _Stream:
         cannot go wrong: JSON values are self-delimiting, so when the decoder accepts
         the run, its elements are exactly the array's next elements. When it does not,
         elements are decoded one at a time (which also repairs and reports errors).
+
+        ``resume``: (index, the array's indentation) of the element the cursor is at (see ``mark``).
         """
-        line = self.buf.rfind(b"\n", 0, self.pos) + 1
-        indent = self.buf[line : _INDENT(self.buf, line).end()]
-        self.expect(b"[", where)
-        if self.peek() == b"]":
-            self.pos += 1
-            return
+        if resume is None:
+            line = self.buf.rfind(b"\n", 0, self.pos) + 1
+            indent = self.buf[line : _INDENT(self.buf, line).end()]
+            self.expect(b"[", where)
+            if self.peek() == b"]":
+                self.pos += 1
+                return
+            i = 0
+        else:
+            i, indent = resume
+        self.indent = indent
         array_end = b"\n" + indent + b"]"  # where tdesktop (and json.dump) close the array
         sep, batch = _SEP, self._batch
         buf, pos = self.buf, self.pos
-        i = 0
         close: bytes | None = None  # how an element ends, e.g. b"\n     }", or b"},\n" (one per line)
         keep = 0  # bytes of ``close`` that belong to the element
         learn = True
@@ -569,6 +602,8 @@ class _Stream:
                 self.pos = pos
                 self.fill()
                 buf, pos = self.buf, self.pos
+            # The consumer asked for element i: it has every element before it.
+            self.mark = (self._base + pos, i)
             cut = -1
             if close is not None:
                 # Stop at the array's end when we can see it, so orjson gets whole runs
@@ -660,7 +695,7 @@ def _make_filter(chat_filter: ChatFilter) -> Callable[[ChatRecord], bool] | None
 
 
 class _Parser:
-    def __init__(self, path: str | os.PathLike, chat_filter: ChatFilter) -> None:
+    def __init__(self, path: str | os.PathLike, chat_filter: ChatFilter, account_id: int | None = None) -> None:
         self.path = os.fspath(path)
         self.source = str(path)
         self.base = os.path.dirname(os.path.abspath(self.path))
@@ -668,41 +703,68 @@ class _Parser:
         self._real_base: str | None = None
         self.keep = _make_filter(chat_filter)
         self.owner_id: int | None = None
+        # The account that saw the messages: the one named by the caller, else the export's owner.
+        self.account_id = account_id
+        # Per forum chat (None until its first topic message): message id -> topic, for messages outside General.
+        # Exports write only reply_to_message_id, so a reply's topic is the topic of the message it answers.
+        self._topics: dict[int, int] | None = None
         self.era: str | None = None  # last format era seen in this file
         self._peers: dict[Any, int] = {}  # from_id value -> marked id (few distinct values)
+        # Resume points (lib/resume.py) among the records, read from the main stream only; message elements of the
+        # chats read to the end so far.
+        self.checkpoints = False
+        self._main: _Stream | None = None
+        self._done = 0
 
     def error(self, where: str, problem: str) -> TelegramDataError:
         return TelegramDataError(self.source, where, problem)
 
     # structure
-    def batches(self) -> Iterator[list[Record]]:
-        """Records in small lists: one generator hop per batch instead of per record."""
+    def batches(self, resume: dict[str, Any] | None = None) -> Iterator[list[Record]]:
+        """Records in small lists: one generator hop per batch instead of per record.
+
+        ``resume``: a ``ResumePoint.position``: read on from there (the file is not read before it)."""
         with open(self.path, "rb") as f:
-            rs = _Stream(f, self.source)
-            c = rs.peek()
-            if c != b"{":
-                raise self.error("$", "not a Telegram export: the top level is not a JSON object")
-            found = yield from self._object(rs, "$", False)
+            if resume is None:
+                rs = self._main = _Stream(f, self.source)
+                c = rs.peek()
+                if c != b"{":
+                    raise self.error("$", "not a Telegram export: the top level is not a JSON object")
+            else:
+                f.seek(resume["offset"])
+                rs = self._main = _Stream(f, self.source, offset=resume["offset"])
+                self.era, self.owner_id, self.account_id = resume["era"], resume["owner_id"], resume["account_id"]
+                self._done = resume["before"] - resume["index"]
+            found = yield from self._object(rs, "$", False, resume)
             if not rs.at_end():
                 raise self.error("$", f"invalid JSON at byte {rs.byte_offset()}: data after the top-level object")
         if not found:
             raise self.error("$", "not a Telegram export: no 'messages', 'chats' or 'personal_information'")
 
-    def _object(self, rs: _Stream, path: str, is_left: bool) -> Iterator[list[Record]]:
+    def _object(self, rs: _Stream, path: str, is_left: bool,
+                resume: dict[str, Any] | None = None) -> Iterator[list[Record]]:
         """A chat object, or the top level (which is a chat in single-chat exports).
 
-        Returns (to ``yield from``) whether anything export-like was found.
+        Returns (to ``yield from``) whether anything export-like was found. ``resume``: the cursor is inside this
+        object's ``messages`` (or, at the top, inside ``chats``/``left_chats``) at that position.
         """
         top = path == "$"
         header: dict[str, Any] = {}
         deferred: tuple[int, str] | None = None
         found = has_messages = False
-        for key in rs.members(path):
+        keys = rs.members(path)
+        if resume is not None:
+            inner = resume["path"].split(".", 1)[0] if top else "messages"
+            if inner == "messages":
+                header = dict(resume["header"])
+            keys = chain((inner,), rs.members(path, inside=True))
+        for key in keys:
             kp = key if top else f"{path}.{key}"
+            here, resume = resume, None
             if key == "messages":
                 found = has_messages = True
                 if "type" in header and "id" in header:
-                    yield from self._messages(rs, kp, header, is_left)
+                    yield from self._messages(rs, kp, header, is_left, here)
                 else:
                     # Key order other than tdesktop's (e.g. re-sorted JSON): the chat's id
                     # comes later, so come back for the messages once it is known.
@@ -712,7 +774,7 @@ class _Parser:
                 header[key] = rs.value(kp)
             elif top and key in ("chats", "left_chats"):
                 found = True
-                yield from self._chat_list(rs, key)
+                yield from self._chat_list(rs, key, here)
             elif top and key == "personal_information":
                 found = True
                 owner = self._owner(rs.value(kp))
@@ -731,17 +793,20 @@ class _Parser:
             yield from self._messages(None, f"{path}.messages", header, is_left)
         return found
 
-    def _chat_list(self, rs: _Stream, key: str) -> Iterator[list[Record]]:
+    def _chat_list(self, rs: _Stream, key: str, resume: dict[str, Any] | None = None) -> Iterator[list[Record]]:
         is_left = key == "left_chats"
-        for k in rs.members(key):
+        keys = rs.members(key) if resume is None else chain(("list",), rs.members(key, inside=True))
+        for k in keys:
             if k != "list":
                 rs.skip(f"{key}.{k}")
                 continue
-            for i in rs.elements(f"{key}.list"):
+            start = None if resume is None else int(resume["path"].split("[", 1)[1].split("]", 1)[0])
+            for i in rs.elements(f"{key}.list", start=start):
                 p = f"{key}.list[{i}]"
-                if rs.peek() != b"{":
+                here, resume = resume, None
+                if here is None and rs.peek() != b"{":
                     raise self.error(p, "a chat must be a JSON object")
-                yield from self._object(rs, p, is_left)
+                yield from self._object(rs, p, is_left, here)
 
     def _sniff(self, rs: _Stream, path: str) -> None:
         """Skip a side section, noting the format era: ``*_unixtime`` only exists in new exports."""
@@ -761,6 +826,8 @@ class _Parser:
         if type(info) is not dict or type(info.get("user_id")) is not int or info["user_id"] <= 0:
             return None
         self.owner_id = info["user_id"]
+        if self.account_id is None:
+            self.account_id = self.owner_id
         first = _str_or_none(info.get("first_name"))
         last = _str_or_none(info.get("last_name"))
         username = _str_or_none(info.get("username"))
@@ -814,18 +881,25 @@ class _Parser:
         return mark_group_id(bare) if ctype == "group" else mark_channel_id(bare)
 
     # messages
-    def _messages(self, rs: _Stream | None, path: str, header: dict, is_left: bool) -> Iterator[list[Record]]:
+    def _messages(self, rs: _Stream | None, path: str, header: dict, is_left: bool,
+                  resume: dict[str, Any] | None = None) -> Iterator[list[Record]]:
         chat_path = path[: -len(".messages")] or "$"
         if rs is None:  # a chat object without messages still is a chat
             chat = self._chat(header, None, chat_path, is_left)
             if self.keep is None or self.keep(chat):
                 yield [chat]
             return
-        if rs.peek() != b"[":
-            raise self.error(path, "'messages' must be a JSON array")
-        values = rs.values(path)
-        first = next(values, _END)
-        chat = self._chat(header, _message_era(first), chat_path, is_left)
+        if resume is None:
+            if rs.peek() != b"[":
+                raise self.error(path, "'messages' must be a JSON array")
+            values = rs.values(path)
+            first = next(values, _END)
+            era = _message_era(first)
+        else:
+            values = rs.values(path, (resume["index"], resume["indent"].encode()))
+            first = next(values, _END)
+            era = resume["era"]
+        chat = self._chat(header, era, chat_path, is_left)
         if self.keep is not None and not self.keep(chat):
             for _ in values:  # read through: JSON has no index to skip by
                 pass
@@ -837,7 +911,14 @@ class _Parser:
         build = self._message
         out: list[Record] = [chat]
         append = out.append
-        i = 0
+        i = 0 if resume is None else resume["index"]
+        self._topics = None
+        # Resume points: one where the chat's messages start, then one per run of messages read; none inside a
+        # forum once it has topics (their map is per chat: resuming there re-reads the chat).
+        point = self._point if self.checkpoints and rs is self._main else None
+        out_mark = -1
+        if point:
+            append(point(rs, path, header, is_left))
         try:
             chat_id = chat.chat_id
             for m in chain((first,), values):
@@ -845,6 +926,10 @@ class _Parser:
                 i += 1
                 if rec is None:
                     continue
+                if rec.action in _TOPIC_ACTIONS:
+                    out.extend(self._topic(rec, m, path, i - 1))
+                elif self._topics is not None:
+                    self._place(rec)
                 sid = rec.sender_id
                 if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
                     seen.add(sid)
@@ -852,6 +937,9 @@ class _Parser:
                         append(UserRecord(user_id=sid, display_name=rec.sender_name))
                 append(rec)
                 if len(out) >= _BATCH:
+                    if point and self._topics is None and rs.mark[0] != out_mark:
+                        out_mark = rs.mark[0]
+                        append(point(rs, path, header, is_left))
                     yield out
                     out = []
                     append = out.append
@@ -859,8 +947,57 @@ class _Parser:
             if out:
                 yield out  # what came before the bad spot still goes out
             raise
+        self._done += i
         if out:
             yield out
+
+    def _point(self, rs: _Stream, path: str, header: dict, is_left: bool) -> ResumePoint:
+        """Where reading can resume: every message record yielded so far lies before it (see ``_Stream.mark``)."""
+        offset, index = rs.mark
+        before = self._done + index
+        return ResumePoint(offset, {
+            "offset": offset, "path": path, "index": index, "indent": rs.indent.decode(), "before": before,
+            "header": {k: header[k] for k in ("name", "type", "id") if k in header}, "is_left": is_left,
+            "era": self.era, "owner_id": self.owner_id, "account_id": self.account_id,
+        }, before)
+
+    def _place(self, rec: MessageRecord) -> None:
+        """The topic of a forum message: a reply's is its target's; anything else (or a reply to a message not
+        in the export) is General's."""
+        topics = self._topics
+        r = rec.reply_to_message_id
+        topic = topics.get(r, GENERAL_TOPIC_ID) if r is not None and rec.reply_to_peer_id is None else GENERAL_TOPIC_ID
+        rec.topic_id = topic
+        if topic != GENERAL_TOPIC_ID:
+            topics[rec.message_id] = topic
+
+    def _topic(self, rec: MessageRecord, m: dict, path: str, i: int) -> list[TopicRecord]:
+        """A topic creation or edit: the topic's record(s); the service message itself gets its topic."""
+        out = []
+        if self._topics is None:
+            self._topics = {}
+            # General exists in every forum and has no creation message.
+            out.append(TopicRecord(rec.chat_id, GENERAL_TOPIC_ID, title="General"))
+        if rec.action == _TOPIC_CREATED:
+            rec.topic_id = rec.message_id
+            self._topics[rec.message_id] = rec.message_id
+            title, icon = m.get("title"), m.get("icon_emoji_id")
+        else:
+            # An edit replies to its topic's creation message, which may be outside the export (a partial one).
+            r = rec.reply_to_message_id
+            rec.topic_id = self._topics.get(r, r) if r is not None and rec.reply_to_peer_id is None \
+                else GENERAL_TOPIC_ID
+            if rec.topic_id != GENERAL_TOPIC_ID:
+                self._topics[rec.message_id] = rec.topic_id
+            title, icon = m.get("new_title"), m.get("new_icon_emoji_id")
+        if icon is not None and (type(icon) is not int or icon not in _INT64):
+            raise self._bad(path, i, rec.message_id, f"bad topic icon_emoji_id {_show(icon)}")
+        out.append(TopicRecord(
+            rec.chat_id, rec.topic_id, title=title if type(title) is str and title else None, icon_emoji_id=icon,
+            creator_id=rec.actor_id if rec.action == _TOPIC_CREATED else None, date=rec.date,
+            edited=rec.action == _TOPIC_EDIT,
+        ))
+        return out
 
     def _bad(self, path: str, i: int, mid: Any, problem: str) -> TelegramDataError:
         return self.error(f"{path}[{i}] (message id {_show(mid)})", problem)
@@ -925,10 +1062,11 @@ class _Parser:
             action = get("action")
             rec = MessageRecord(
                 chat_id, mid, date, kind, sender, name, text, entities,
-                action=action if type(action) is str else None, actor_id=sender, raw=m,
+                action=action if type(action) is str else None, actor_id=sender, raw=m, account_id=self.account_id,
             )
         else:
-            rec = MessageRecord(chat_id, mid, date, kind, sender, name, text, entities, raw=m)
+            rec = MessageRecord(chat_id, mid, date, kind, sender, name, text, entities, raw=m,
+                                account_id=self.account_id)
         if not _EXTRA_KEYS.isdisjoint(m):
             self._extras(rec, m, _EXTRA_KEYS.intersection(m), path, i, mid)
         return rec
@@ -1074,17 +1212,33 @@ class _Parser:
         return full
 
 
-def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None) -> Iterator[Record]:
+def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None,
+                account_id: int | None = None, checkpoints: bool = False,
+                resume: dict[str, Any] | None = None) -> Iterator[Record]:
     """Stream normalized records from a Telegram Desktop ``result.json``.
 
     ``chat_filter``: ``None`` (all chats), a callable taking the ``ChatRecord`` and
     returning whether to keep the chat, or a collection of marked chat ids. Skipped
     chats are still read through (JSON has no index) but produce no records.
 
+    ``account_id``: the user's own account the export was made with (its user id), for exports that do not say
+    (single-chat ones); a full-account export's ``personal_information`` names it otherwise. Every message
+    records it (``MessageRecord.account_id``).
+
+    Forum topics: ``topic_created``/``topic_edit`` service messages yield a ``TopicRecord`` (General's comes with
+    the chat's first one), and each message after the first topic gets its ``topic_id``; messages before it are
+    given General by the writer once it knows the chat is a forum.
+
+    ``checkpoints``: yield a ``ResumePoint`` (lib/resume.py) now and then among the records; ``resume``: the
+    ``position`` of one such point: read on from there without reading the file before it (same file, same
+    ``chat_filter``).
+
     Raises ``TelegramDataError`` for bad input; records before the bad spot have
     already been yielded.
     """
-    return chain.from_iterable(_Parser(path, chat_filter).batches())
+    parser = _Parser(path, chat_filter, account_id)
+    parser.checkpoints = checkpoints
+    return chain.from_iterable(parser.batches(resume))
 
 
 def detect_export_kind(path: str | os.PathLike) -> str:

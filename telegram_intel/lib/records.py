@@ -60,6 +60,10 @@ class ChatRecord:
     members_count: int | None = None
     is_left: bool = False
     source: str = "export"
+    # A supergroup with topics; None = the source does not say (an export: topics then tell).
+    is_forum: bool | None = None
+    # Channel <-> its discussion group (Telethon's full_chat.linked_chat_id, marked).
+    linked_chat_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -83,6 +87,31 @@ class OwnerRecord(UserRecord):
     """
 
     is_owner: ClassVar[bool] = True
+    # The configured name of this account (TELEGRAM_ACCOUNTS), when the source knows it.
+    account_name: str | None = None
+
+
+#: Forum topics: every message of a forum outside a named topic belongs to General.
+GENERAL_TOPIC_ID = 1
+
+
+@dataclass(slots=True)
+class TopicRecord:
+    """A forum topic as a topic service message (or a topic listing) describes it.
+
+    ``topic_id`` is the id of the topic's creation message (General: ``GENERAL_TOPIC_ID``). ``date`` is when this
+    version was made (``edited``: a rename / new icon, else the creation); None = no date (fills blanks only). The
+    store keeps, per field, the value of the newest version that set it.
+    """
+
+    chat_id: int
+    topic_id: int
+    title: str | None = None
+    icon_emoji_id: int | None = None
+    icon_color: int | None = None
+    creator_id: int | None = None
+    date: datetime | None = None
+    edited: bool = False
 
 
 @dataclass(slots=True)
@@ -136,10 +165,17 @@ class MessageRecord:
     inline_buttons: list[Any] | None = None
     files: list[FileRecord] = field(default_factory=list)
     raw: dict[str, Any] | None = None
+    # Forum topic (see TopicRecord); None outside forums.
+    topic_id: int | None = None
+    # A comment under a channel post: the post's (marked channel id, message id).
+    post_chat_id: int | None = None
+    post_message_id: int | None = None
+    # The user's own account (its user id) that saw this message; None = unknown.
+    account_id: int | None = None
 
 
 #: What a source yields (an ``OwnerRecord`` is a ``UserRecord``).
-Record = ChatRecord | UserRecord | MessageRecord
+Record = ChatRecord | UserRecord | MessageRecord | TopicRecord
 
 
 class TelegramDataError(ValueError):

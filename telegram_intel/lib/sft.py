@@ -14,7 +14,8 @@ Each example is one message the owner wrote in answer to somebody else, with the
   expect alternating roles.
 * **Threads and splits**: a thread is a connected group of messages linked by reply edges and by the context
   windows drawn from them. Whole threads go to train/val/test (80/10/10 by default) by a stable hash of the
-  thread id, so no message — reply or context — is seen in two splits.
+  thread id, so no message — reply or context — is seen in two splits. A forum's topics are separate
+  conversations: windows, sessions and threads never cross topics.
 * **Format**: JSONL, one ``{"messages": [{"role", "content", "train"}...], ...}`` object per line: axolotl's
   ``chat_template`` dataset type reads it (``field_messages: messages``; ``message_field_training: train`` trains
   only the final answer).
@@ -74,6 +75,7 @@ class ChatMessage:
     text: str
     speaker: str | None = None  # pseudonym; None for the owner or unknown
     reply_to_message_id: int | None = None
+    topic_id: int | None = None  # forum topic (telegram_messages.topic_id); None outside forums
 
     @property
     def key(self) -> tuple[int, int]:
@@ -218,14 +220,15 @@ def build_examples(
     config = config or SftConfig()
     owners = set(owner_ids)
     gap = timedelta(minutes=config.session_gap_minutes)
-    by_chat: dict[int, list[ChatMessage]] = defaultdict(list)
+    # A forum topic is a conversation of its own (as Telegram shows it): one stream per chat and topic.
+    by_chat: dict[tuple[int, int], list[ChatMessage]] = defaultdict(list)
     for m in messages:
-        by_chat[m.chat_id].append(m)
+        by_chat[(m.chat_id, -1 if m.topic_id is None else m.topic_id)].append(m)
 
     uf = _UnionFind()
     drafts: list[tuple[ChatMessage, list[ChatMessage], bool]] = []
-    for chat_id in sorted(by_chat):
-        msgs = sorted(by_chat[chat_id], key=lambda m: (m.date, m.message_id))
+    for chat_id, _topic in sorted(by_chat):
+        msgs = sorted(by_chat[(chat_id, _topic)], key=lambda m: (m.date, m.message_id))
         index = {m.message_id: i for i, m in enumerate(msgs)}
         session = [0] * len(msgs)
         for i in range(1, len(msgs)):

@@ -20,7 +20,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -224,9 +224,13 @@ class LLMClient:
         *,
         model: str | None = None,
         tags: Mapping[str, Any] | None = None,
+        images: Sequence[str] = (),
     ) -> LLMResult:
         """Render ``prompts/<prompt_name>.md`` with ``variables``, ask ``model`` (the client's by
         default) and return the answer validated against ``schema``.
+
+        ``images`` (URLs, usually ``data:`` URLs) are sent with the user message as ``image_url`` parts, the
+        OpenAI vision format; the model must accept images. They count in the stored prompt hash and size.
 
         Raises ``PromptError`` (before any request), ``LLMRequestError`` (non-retryable 4xx),
         ``LLMRateLimitError``, ``LLMUnavailableError`` or ``LLMResponseError`` once attempts run out.
@@ -235,7 +239,11 @@ class LLMClient:
         model = model or self.model
         _checked_schema(json.dumps(schema, sort_keys=True))
         prompt = load_prompt(prompt_name, self.prompts_dir)
-        messages = prompt.render(dict(variables))
+        messages: list[dict[str, Any]] = list(prompt.render(dict(variables)))
+        if images:
+            text = messages[-1]["content"]
+            messages[-1] = {"role": "user", "content": [
+                {"type": "text", "text": text}, *({"type": "image_url", "image_url": {"url": url}} for url in images)]}
         prompt_text = json.dumps(messages, ensure_ascii=False)
         state = _Attempts()
         started = self._clock()
@@ -315,7 +323,7 @@ class LLMClient:
         self,
         model: str,
         prompt_name: str,
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         schema: dict[str, Any],
         state: _Attempts,
     ) -> dict[str, Any]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+import xxhash
 from sqlalchemy.engine import Engine
 
-from telegram_intel.db.loader import BadRecordError, LoadStats, TelegramWriter
-from telegram_intel.db.models import ImportRun
+from telegram_intel.db.loader import BadRecordError, LoadStats, TelegramWriter, finish_resumed
+from telegram_intel.db.models import ImportCheckpoint, ImportRun
 from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.records import TelegramDataError
 from telegram_intel.lib.report import CheckOutcome, Report
@@ -33,34 +35,59 @@ def ingest(
     *,
     batch_size: int = 10_000,
     on_batch: Callable[[LoadStats], None] | None = None,
+    resume: bool = True,
 ) -> LoadStats:
     """Stream ``source`` into the database; one transaction per batch, the run logged in ``import_runs``.
 
     Raises ``TelegramDataError`` for bad input (a value the database cannot hold included), naming the source;
     batches committed before the bad spot stay, the batch in progress is dropped, and the run is logged as failed.
     Runs left ``running`` by a process that died (SIGKILL, power loss) are marked failed first.
+
+    An export file whose last run did not finish (killed, failed) is read on from where every batch of that run
+    had committed (``resume``; same file: size, mtime and content at both ends): the part before is not read
+    again. Each message batch commits its checkpoint (``telegram_import_checkpoints``) with its rows; the run
+    records where it started (``resumed_from``, ``resume_offset``).
     """
+    exported = isinstance(source, DesktopExportSource)
+    fingerprint = source_fingerprint(source.path) if exported else None
     # The run's advisory lock lives on a session of its own for as long as the run: a killed process's session
     # ends and takes the lock with it, which is how a later start tells a dead run from a live one.
     lock = engine.connect()
     try:
         with lock.begin():
             fail_stale_runs(lock)
+            previous, position = (None, None)
+            if fingerprint and resume:
+                previous, position = resume_point(lock, source.describe(), fingerprint)
             run_id = lock.execute(
-                sa.insert(ImportRun).values(source=source.describe(), source_kind=source.kind).returning(ImportRun.id)
+                sa.insert(ImportRun).values(
+                    source=source.describe(), source_kind=source.kind, source_fingerprint=fingerprint,
+                    resumed_from=previous, resume_offset=position["offset"] if position else 0,
+                ).returning(ImportRun.id)
             ).scalar_one()
+            if position:  # where this run starts: resuming it again before its first commit starts there too
+                lock.execute(sa.insert(ImportCheckpoint).values(run_id=run_id, batch=-1, byte_offset=position["offset"],
+                                                                position=position, messages=0))
             lock.execute(sa.text(f"SELECT pg_advisory_lock({_RUN_LOCK}, CAST(:id AS int4))"), {"id": run_id})
     except BaseException:
         _release(lock)
         raise
-    writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch)
+    writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch,
+                            run_id=run_id if exported else None)
     stats = LoadStats()
     try:
-        if isinstance(source, DesktopExportSource):
+        if exported:
             source.detect()
             with engine.begin() as conn:
                 conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=source.kind))
-        stats = writer.write(source.records())
+            records = source.records(checkpoints=True, resume=position)
+        else:
+            records = source.records()
+        stats = writer.write(records)
+        if position:
+            finish_resumed(engine)
+            stats.resumed_from_run, stats.resume_offset = previous, position["offset"]
+            stats.messages_before_resume = position["before"]
     except BadRecordError as exc:
         error = TelegramDataError(source.describe(), exc.where, exc.problem)
         _finish(engine, lock, run_id, "failed", stats, str(error))
@@ -74,6 +101,39 @@ def ingest(
 
 _RUN_LOCK = 0x54490001  # advisory-lock namespace of import runs (the second key is the run id)
 _INTERRUPTED = "interrupted: the importing process ended without finishing (killed, or its database connection was lost)"
+
+
+def source_fingerprint(path: Path) -> str:
+    """Size, mtime and a hash of the first and last 64 KiB of an export file: a file changed in any way that
+    matters (re-exported, edited, truncated) gets another fingerprint, and its import starts from the beginning."""
+    st = path.stat()
+    with open(path, "rb") as f:
+        h = xxhash.xxh3_64(f.read(1 << 16))
+        if st.st_size > 1 << 16:
+            f.seek(max(1 << 16, st.st_size - (1 << 16)))
+            h.update(f.read(1 << 16))
+    return f"{st.st_size}:{st.st_mtime_ns}:{h.hexdigest()}"
+
+
+def resume_point(conn: sa.Connection, source: str, fingerprint: str) -> tuple[int | None, dict[str, Any] | None]:
+    """(run id, parser position) to resume an import of ``source`` from, or (None, None).
+
+    Only the source's latest run counts, and only when it failed (an interrupted run is marked failed by
+    ``fail_stale_runs`` first) on the same file. Its message batches committed in any order (two writers): the
+    position is the latest one below which every batch of the run committed.
+    """
+    last = conn.execute(sa.select(ImportRun.id, ImportRun.status, ImportRun.source_fingerprint)
+                        .where(ImportRun.source == source).order_by(ImportRun.id.desc()).limit(1)).first()
+    if last is None or last.status != "failed" or last.source_fingerprint != fingerprint:
+        return None, None
+    rows = conn.execute(sa.select(ImportCheckpoint.batch, ImportCheckpoint.position)
+                        .where(ImportCheckpoint.run_id == last.id).order_by(ImportCheckpoint.batch)).all()
+    position, expect = None, (rows[0].batch if rows and rows[0].batch == -1 else 0)
+    for batch, at in rows:
+        if batch != expect:
+            break
+        position, expect = at or position, expect + 1
+    return (last.id, position) if position else (None, None)
 
 
 def fail_stale_runs(conn: sa.Connection) -> list[int]:
@@ -97,9 +157,11 @@ def import_export(
     *,
     batch_size: int = 10_000,
     on_batch: Callable[[LoadStats], None] | None = None,
+    resume: bool = True,
 ) -> LoadStats:
     """Import one Telegram Desktop export file (see ``ingest``)."""
-    return ingest(engine, DesktopExportSource(Path(path)), storage_dir, batch_size=batch_size, on_batch=on_batch)
+    return ingest(engine, DesktopExportSource(Path(path)), storage_dir, batch_size=batch_size, on_batch=on_batch,
+                  resume=resume)
 
 
 def _finish(engine: Engine, lock: sa.Connection, run_id: int, status: str, stats: LoadStats,
@@ -119,6 +181,8 @@ def _finish(engine: Engine, lock: sa.Connection, run_id: int, status: str, stats
                     error=error.encode("utf-8", "backslashreplace").decode().replace("\x00", "") if error else None,
                 )
             )
+            if status == "success":  # nothing to resume: the checkpoints have served
+                conn.execute(sa.delete(ImportCheckpoint).where(ImportCheckpoint.run_id == run_id))
     except sa.exc.DBAPIError:
         if status == "success":
             raise
@@ -164,7 +228,9 @@ def export_reports(engine: Engine, stats: LoadStats, path: Path) -> dict[str, Re
     common = {"export_file": str(path)}
     messages = Report(
         values={**common, "messages_in_export": stats.messages_seen, "rows_new": stats.messages_new,
-                "rows_updated": stats.messages_updated, "edits_recorded": stats.edits_recorded,
+                "rows_updated": stats.messages_updated, "rows_unchanged": stats.messages_unchanged,
+                "edits_recorded": stats.edits_recorded,
+                "resumed_from_run": stats.resumed_from_run or "", "resume_offset": stats.resume_offset,
                 "files_stored": stats.files_stored, "messages_total": totals["telegram_messages"],
                 "first_message_at": stats.min_date.isoformat() if stats.min_date else "",
                 "last_message_at": stats.max_date.isoformat() if stats.max_date else "",

@@ -19,6 +19,8 @@ from telethon.tl import functions
 
 from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.lib.records import CHANNEL_ID_OFFSET
+from telegram_intel.pipeline.decisions.listener_hook import ListenerDecisions, listener_chats
+from telegram_intel.pipeline.decisions.service import build_engine
 from telegram_intel.sources.telethon.source import (
     TelegramNotAuthorized,
     TelegramRetryLater,
@@ -48,8 +50,10 @@ class ListenerStats:
 
 class Listener:
     def __init__(self, source: TelethonSource, *, status_interval: float = 60.0, catch_up: bool = True,
-                 max_backoff: float = 300.0) -> None:
+                 max_backoff: float = 300.0, decisions: ListenerDecisions | None = None) -> None:
         self.source = source
+        # new messages and albums of the decision engine's chats go to it after they are stored
+        self.decisions = decisions
         self.client = source.client
         self.status_interval = status_interval
         self.catch_up = catch_up
@@ -76,11 +80,22 @@ class Listener:
             return  # the Album event writes the whole group in one transaction
         if await self._store(event.chat_id, [event.message]):
             self.stats.new += 1
+            await self._decide(event.chat_id, [event.message])
 
     async def on_album(self, event: events.Album.Event) -> None:
         if await self._store(event.chat_id, list(event.messages)):
             self.stats.albums += 1
             self.stats.new += len(event.messages)
+            await self._decide(event.chat_id, list(event.messages))
+
+    async def _decide(self, chat_id: int | None, messages: list[Any]) -> None:
+        if self.decisions is None or chat_id is None:
+            return
+        try:
+            await self.decisions.on_messages(chat_id, messages, lambda m: self.client.download_media(m, bytes))
+        except Exception as exc:  # a failing decision must not stop the listener; the audit table has the rest
+            self.stats.errors += 1
+            log.error(f"decision for {len(messages)} message(s) of {chat_id} failed: {type(exc).__name__}")
 
     async def on_message_edited(self, event: events.MessageEdited.Event) -> None:
         if await self._store(event.chat_id, [event.message]):
@@ -187,8 +202,10 @@ async def run_listener(config, engine, storage_dir, *, client: Any = None, statu
     client = client or make_client(config)
     stop = asyncio.Event()
     install_signal_handlers(stop)
+    chats = listener_chats()
+    decisions = ListenerDecisions(build_engine(engine), chats) if chats else None
     listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), config),
                         status_interval=status_interval,
-                        catch_up=catch_up)
+                        catch_up=catch_up, decisions=decisions)
     await listener.run(stop)
     return listener.stats

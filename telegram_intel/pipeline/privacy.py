@@ -33,7 +33,8 @@ from sqlalchemy.engine import Connection, Engine
 from telegram_intel.config import load_settings
 from telegram_intel.lib.erasure import scrub_erased
 from telegram_intel.lib.sft import SftConfig, SplitRecords, Watermark, build_examples, write_dataset
-from telegram_intel.pipeline import corpus, graph, profiles, training, voice
+from telegram_intel.pipeline import corpus, graph, preferences, profiles, training, voice
+from telegram_intel.pipeline.decisions import engine as decision_engine
 
 __all__ = [
     "ForgetReport",
@@ -147,6 +148,8 @@ def set_ignored(engine: Engine, user_id: int, ignored: bool) -> None:
         keys = _message_keys(conn, user_id, sent_only=True)
         _purge_ignored(conn)
     scrub_training_data(engine, keys, reason="opt-out")
+    # their 👍/👎 given to the persona bot: the preference datasets and adapters made from it go too
+    preferences.scrub_preference_data(engine, load_settings().storage_dir, [user_id], reason="opt-out")
 
 
 def _purge_ignored(conn: Connection) -> dict[str, int]:
@@ -158,6 +161,7 @@ def _purge_ignored(conn: Connection) -> dict[str, int]:
     for table, n in graph.purge_ignored_people(conn).items():
         counts[table] = counts.get(table, 0) + n
     counts.update(voice.purge_opted_out(conn))
+    counts.update(decision_engine.purge_opted_out(conn))
     return counts
 
 
@@ -382,6 +386,10 @@ def forget_user(engine: Engine, user_id: int, *, media_root: Path | None = None,
             path.unlink()
             report.media_files_removed += 1
     report.training = scrub_training_data(engine, keys, reason="erasure", data_root=data_root)
+    prefs = preferences.scrub_preference_data(engine, data_root, [uid], reason="erasure")
+    report.training.adapters_stale += prefs["adapters_stale"]
+    report.training.files_removed += prefs["files_removed"]
+    report.training.evaluations_removed += prefs["evaluations_removed"]
     log.info("erased user %s: %s rows, %s media files, %s datasets rebuilt, %s adapters stale", uid,
              report.total_rows, report.media_files_removed, len(report.training.datasets_rebuilt),
              len(report.training.adapters_stale))
@@ -392,8 +400,18 @@ def _delete_person_rows(conn: Connection, uid: int, rows: dict[str, int]) -> Non
     """Rows about the person rather than one message: profile, activity, graph, their person entity."""
     p = {"u": uid, "key": str(uid)}
     for table, where in (("telegram_user_ai_profiles", "user_id = :u"), ("user_message_corpus", "user_id = :u"),
-                         ("user_activity", "user_id = :u OR chat_id = :u")):
+                         ("user_activity", "user_id = :u OR chat_id = :u"),
+                         ("user_reactions", "user_id = :u OR chat_id = :u"), ("reaction_statistics", "chat_id = :u"),
+                         # the decision engine's audit of their messages (outcomes and open questions cascade)
+                         ("decisions", "sender_id = :u OR chat_id = :u"),
+                         ("decision_album_parts", "(part->>'sender_id')::bigint = :u OR chat_id = :u"),
+                         # what the bot service keeps of them as a bot user (memory, ratings, cached voice results)
+                         *((t, "bot_user_id = :u") for t in ("persona_feedback", "bot_persona_memory",
+                                                             "bot_persona_replies", "bot_voice_cache", "bot_users"))):
         rows[table] = rows.get(table, 0) + conn.execute(sa.text(f"DELETE FROM {table} WHERE {where}"), p).rowcount
+    # A forum topic they opened stays (others wrote in it), without naming them.
+    rows["telegram_topics"] = rows.get("telegram_topics", 0) + conn.execute(sa.text(
+        "UPDATE telegram_topics SET creator_id = NULL WHERE creator_id = :u"), p).rowcount
     entity_ids = list(conn.execute(sa.text(
         "SELECT id FROM entities WHERE user_id = :u OR (kind = 'person' AND key = :key)"), p).scalars())
     rows["entity_mentions"] = rows.get("entity_mentions", 0) + conn.execute(sa.text(

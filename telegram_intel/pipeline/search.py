@@ -19,8 +19,9 @@
   ``Σ w / (60 + rank)``, which ranks every hit found by both sides above every hit found by one.
 
 The text searched is the cleaned corpus (PII masked), and filters take chat ids or titles, user ids, usernames or
-display names, and a date range. Hits carry the sender's real display name and the chat title for the owner's own
-search (pseudonyms are for ML corpora); opted-out people are not in the corpus.
+display names, forum topics (topic ids, or titles from ``telegram_topics``), and a date range. Hits carry the
+sender's real display name and the chat title for the owner's own search (pseudonyms are for ML corpora);
+opted-out people are not in the corpus.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from sqlalchemy.engine import Connection, Engine
 from telegram_intel.db.vectors import model_literal
 from telegram_intel.ml.embedders import encode_queries
 
-__all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_users", "vector_sql", "explain_vector_query"]
+__all__ = ["SearchHit", "SearchError", "search", "resolve_chats", "resolve_topics", "resolve_users", "vector_sql",
+           "explain_vector_query"]
 
 RRF_K = 60
 DEFAULT_EF_SEARCH = 200
@@ -144,6 +146,41 @@ def resolve_users(conn: Connection, user: str | int | Sequence[str | int] | None
     return sorted(ids)
 
 
+def resolve_topics(conn: Connection, topic: str | int | Sequence[str | int] | None,
+                   chats: list[int] | None = None) -> list[tuple[int | None, int]] | None:
+    """(chat id or None for any chat, topic id) pairs for topic ids or (case-insensitive, substring) titles of
+    ``telegram_topics`` (within ``chats`` when given); None when no filter was given. A topic id is the id of the
+    topic's first message, so the same number names different topics in different chats: combine it with a chat."""
+    if topic is None or topic == "" or topic == []:
+        return None
+    wanted = [topic] if isinstance(topic, (str, int)) else list(topic)
+    pairs: set[tuple[int | None, int]] = set()
+    for item in wanted:
+        s = str(item).strip()
+        if re.fullmatch(r"\d+", s):
+            pairs.add((None, int(s)))
+            continue
+        rows = conn.execute(sa.text(
+            "SELECT chat_id, topic_id FROM telegram_topics WHERE title ILIKE :p"
+            + (" AND chat_id = ANY(:chats)" if chats is not None else "")),
+            {"p": f"%{_like_escape(s)}%", "chats": chats}).all()
+        if not rows:
+            raise SearchError(f"no forum topic matches {s!r}")
+        pairs.update((int(c), int(t)) for c, t in rows)
+    return sorted(pairs, key=lambda p: (p[0] is not None, p[0] or 0, p[1]))
+
+
+_TOPIC_SQL = ("EXISTS (SELECT 1 FROM telegram_messages tm JOIN unnest(CAST(:topic_chats AS bigint[]), "
+              "CAST(:topic_ids AS bigint[])) AS tp(chat_id, topic_id) ON tm.topic_id = tp.topic_id "
+              "AND (tp.chat_id IS NULL OR tp.chat_id = tm.chat_id) "
+              "WHERE tm.chat_id = {a}.chat_id AND tm.message_id = {a}.message_id)")
+
+
+def _topic_params(params: dict[str, Any], topics: list[tuple[int | None, int]]) -> None:
+    params["topic_chats"] = [c for c, _ in topics]
+    params["topic_ids"] = [t for _, t in topics]
+
+
 def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -162,8 +199,12 @@ def _since(value: date | datetime | str | None, option: str = "--since") -> date
 
 
 def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since: datetime | None,
-             params: dict[str, Any], until: datetime | None = None) -> str:
+             params: dict[str, Any], until: datetime | None = None,
+             topics: list[tuple[int | None, int]] | None = None) -> str:
     parts = []
+    if topics is not None:
+        parts.append(_TOPIC_SQL.format(a=alias))
+        _topic_params(params, topics)
     if chats is not None:
         parts.append(f"{alias}.chat_id = ANY(:chats)")
         params["chats"] = chats
@@ -184,7 +225,7 @@ def _filters(alias: str, chats: list[int] | None, users: list[int] | None, since
 
 
 def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: bool = False, since: bool = False,
-               until: bool = False) -> str:
+               until: bool = False, topics: bool = False) -> str:
     """The nearest-neighbour query; ``:q`` is the query vector (text form). Filters need a join for the sender."""
     d = int(dims)
     order = f"e.embedding::vector({d}) <=> CAST(:q AS vector({d}))"
@@ -195,6 +236,8 @@ def vector_sql(model: str, dims: int, *, k: int, chats: bool = False, users: boo
         where += " AND e.date >= :since"
     if until:
         where += " AND e.date < :until"
+    if topics:
+        where += " AND " + _TOPIC_SQL.format(a="e")
     join = ""
     if users:
         join = " JOIN clean_messages c ON c.chat_id = e.chat_id AND c.message_id = e.message_id"
@@ -264,6 +307,7 @@ def search(
     user: str | int | Sequence[str | int] | None = None,
     since: date | datetime | str | None = None,
     until: date | datetime | str | None = None,
+    topic: str | int | Sequence[str | int] | None = None,
     limit: int = 10,
     model: str | None = None,
     candidates: int | None = None,
@@ -278,7 +322,8 @@ def search(
     ``fusion``: ``score`` (default), ``rrf``, ``vector`` (vector side only) or ``text`` (full text only);
     ``text_weight`` defaults to :data:`DEFAULT_TEXT_WEIGHT` for ``score`` and 1.0 for ``rrf``.
     ``min_similarity`` drops vector-only hits below that cosine similarity. ``since`` / ``until``: messages dated
-    on or after / before (a date means its midnight UTC: ``until=2025-06-02`` ends with June 1)."""
+    on or after / before (a date means its midnight UTC: ``until=2025-06-02`` ends with June 1). ``topic``: forum
+    topic ids or titles (:func:`resolve_topics`)."""
     query = (query or "").strip()
     if not query:
         raise SearchError("empty query")
@@ -297,6 +342,7 @@ def search(
     with engine.begin() as conn:
         chats = resolve_chats(conn, chat)
         users = resolve_users(conn, user)
+        topics = resolve_topics(conn, topic, chats)
         fused: dict[tuple[int, int], SearchHit] = {}
         scores: dict[tuple[int, int], float] = {}
 
@@ -320,11 +366,14 @@ def search(
                     params["since"] = since_dt
                 if until_dt is not None:
                     params["until"] = until_dt
-                filtered = chats is not None or users is not None or since_dt is not None or until_dt is not None
+                if topics is not None:
+                    _topic_params(params, topics)
+                filtered = (chats is not None or users is not None or since_dt is not None or until_dt is not None
+                            or topics is not None)
                 _set_vector_session(conn, k, filtered)
                 rows = conn.execute(sa.text(vector_sql(
                     model, dims, k=k, chats=chats is not None, users=users is not None, since=since_dt is not None,
-                    until=until_dt is not None)), params).all()
+                    until=until_dt is not None, topics=topics is not None)), params).all()
                 # relaxed_order (filtered scans) may return rows slightly out of order: rank by distance
                 for rank, (cid, mid, dist) in enumerate(sorted(rows, key=lambda r: r[2]), 1):
                     key = (cid, mid)
@@ -340,7 +389,7 @@ def search(
         if tq is not None:
             ts_sql, params = tq
             params["raw_query"] = query
-            where = _filters("c", chats, users, since_dt, params, until_dt)
+            where = _filters("c", chats, users, since_dt, params, until_dt, topics)
             rows = conn.execute(sa.text(
                 f"SELECT c.chat_id, c.message_id, greatest(ts_rank_cd(c.text_tsv_stem, tq.q, 32), "
                 f"ts_rank_cd(c.text_tsv, tq.q, 32)) + CASE WHEN lower(c.text) = lower(:raw_query) THEN 1 ELSE 0 END "
@@ -415,3 +464,12 @@ def has_vectors(engine: Engine, model: str) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM message_embeddings WHERE model = :m)"),
                                  {"m": model}).scalar_one())
+
+
+def topic_options(engine: Engine, limit: int = 500) -> list[dict[str, Any]]:
+    """Forum topics for the search and ask forms' topic filter: chat id, topic id, title and the chat's title."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(
+            "SELECT t.chat_id, t.topic_id, t.title, COALESCE(c.title, c.username, t.chat_id::text) AS chat "
+            "FROM telegram_topics t LEFT JOIN telegram_chats c ON c.chat_id = t.chat_id "
+            "WHERE t.title IS NOT NULL AND t.title <> '' ORDER BY chat, t.title LIMIT :n"), {"n": limit}).mappings()]

@@ -11,6 +11,13 @@ Definitions (UTC days, tombstoned messages left out):
   ``messages`` = non-service messages, ``replies_sent`` = those that reply to some message, ``replies_received``
   = replies written that day by someone else to this user's messages. Opted-out users have no rows, and their
   replies are not counted as received by others.
+* ``reaction_statistics``: per chat, day and reaction (the emoji, a custom emoji's document id, or ``paid``),
+  ``messages`` = messages carrying it, ``reactions`` = its count summed over them. Telegram dates reactions only in
+  the short "recent" lists, so the day is the reacted message's. Totals, like ``chat_statistics``.
+* ``user_reactions``: per user, chat and day (of the reacted message), ``received`` = reactions on the user's
+  messages, ``given`` = reactions the user is named for in the messages' "recent" lists (Telegram names who
+  reacted only in small groups and to a message's author: a lower bound). Opted-out users have no rows, and
+  reactions they gave are not counted.
 """
 
 from __future__ import annotations
@@ -78,6 +85,37 @@ _USER_ACTIVITY = """
            COALESCE(s.day, r.day) AS day, COALESCE(s.messages, 0) AS messages,
            COALESCE(s.replies_sent, 0) AS replies_sent, COALESCE(r.replies_received, 0) AS replies_received
     FROM sent s FULL JOIN received r ON r.user_id = s.user_id AND r.chat_id = s.chat_id AND r.day = s.day
+"""
+
+
+_REACTION_STATS = """
+    CREATE TEMP TABLE new_reaction_stats ON COMMIT DROP AS
+    SELECT r.chat_id, (r.date AT TIME ZONE 'UTC')::date AS day, r.reaction, min(r.reaction_type) AS reaction_type,
+           count(DISTINCT r.message_id)::int AS messages, COALESCE(sum(r.count), 0)::bigint AS reactions
+    FROM telegram_message_reactions r
+    WHERE r.date >= :lo AND r.date < :hi AND r.reaction IS NOT NULL
+    GROUP BY r.chat_id, (r.date AT TIME ZONE 'UTC')::date, r.reaction
+"""
+
+_USER_REACTIONS = """
+    CREATE TEMP TABLE new_user_reactions ON COMMIT DROP AS
+    WITH received AS (
+        SELECT r.sender_id AS user_id, r.chat_id, (r.date AT TIME ZONE 'UTC')::date AS day,
+               COALESCE(sum(r.count), 0)::bigint AS received
+        FROM telegram_message_reactions r
+        LEFT JOIN telegram_users u ON u.user_id = r.sender_id
+        WHERE r.date >= :lo AND r.date < :hi AND r.sender_id > 0 AND NOT COALESCE(u.is_ignored, false)
+        GROUP BY 1, 2, 3
+    ), given AS (
+        SELECT s.user_id, s.chat_id, (s.message_date AT TIME ZONE 'UTC')::date AS day, count(*)::int AS given
+        FROM telegram_reaction_senders s
+        LEFT JOIN telegram_users u ON u.user_id = s.user_id
+        WHERE s.message_date >= :lo AND s.message_date < :hi AND s.user_id > 0 AND NOT COALESCE(u.is_ignored, false)
+        GROUP BY 1, 2, 3
+    )
+    SELECT COALESCE(r.user_id, g.user_id) AS user_id, COALESCE(r.chat_id, g.chat_id) AS chat_id,
+           COALESCE(r.day, g.day) AS day, COALESCE(r.received, 0) AS received, COALESCE(g.given, 0) AS given
+    FROM received r FULL JOIN given g ON g.user_id = r.user_id AND g.chat_id = r.chat_id AND g.day = r.day
 """
 
 
@@ -219,4 +257,70 @@ def user_activity(engine: Engine, lo: datetime, hi: datetime) -> Report:
                 [(label, int(m), int(s), int(r)) for label, (_, m, s, r, _) in zip(labels, top)]),
         },
         checks={"user_activity_no_opted_out_users": CheckOutcome(leaked == 0, {"rows_of_opted_out_users": leaked})},
+    )
+
+
+def refresh_reaction_statistics(engine: Engine, lo: datetime, hi: datetime) -> Upsert:
+    with engine.begin() as conn:
+        conn.execute(sa.text(_REACTION_STATS), {"lo": lo, "hi": hi})
+        return _swap(conn, "reaction_statistics", "new_reaction_stats", ("chat_id", "day", "reaction"),
+                     ("reaction_type", "messages", "reactions"), lo.date(), hi.date())
+
+
+def refresh_user_reactions(engine: Engine, lo: datetime, hi: datetime) -> Upsert:
+    with engine.begin() as conn:
+        conn.execute(sa.text(_USER_REACTIONS), {"lo": lo, "hi": hi})
+        purged = conn.execute(sa.text(
+            "DELETE FROM user_reactions a USING telegram_users u WHERE u.user_id = a.user_id AND u.is_ignored"
+        )).rowcount
+        out = _swap(conn, "user_reactions", "new_user_reactions", ("user_id", "chat_id", "day"),
+                    ("received", "given"), lo.date(), hi.date())
+        out.deleted += purged
+        return out
+
+
+def reaction_statistics(engine: Engine, lo: datetime, hi: datetime) -> Report:
+    """Refresh ``reaction_statistics`` for ``[lo, hi)``; totals, the most used reactions, and the check that the
+    partition's total equals the reactions stored on its messages."""
+    result = refresh_reaction_statistics(engine, lo, hi)
+    dlo, dhi = lo.date(), hi.date()
+    with engine.connect() as conn:
+        reactions, messages, kinds, chats = conn.execute(sa.text(
+            "SELECT COALESCE(sum(reactions), 0), COALESCE(sum(messages), 0), count(DISTINCT reaction),"
+            " count(DISTINCT chat_id) FROM reaction_statistics WHERE day >= :dlo AND day < :dhi"),
+            {"dlo": dlo, "dhi": dhi}).one()
+        direct = conn.execute(sa.text(
+            "SELECT COALESCE(sum(count), 0) FROM telegram_message_reactions"
+            " WHERE date >= :lo AND date < :hi AND reaction IS NOT NULL"), {"lo": lo, "hi": hi}).scalar_one()
+        top = conn.execute(sa.text(
+            "SELECT reaction, min(reaction_type), sum(reactions) FROM reaction_statistics"
+            " WHERE day >= :dlo AND day < :dhi GROUP BY reaction ORDER BY sum(reactions) DESC, reaction LIMIT :n"),
+            {"dlo": dlo, "dhi": dhi, "n": PLOT_USERS}).all()
+    # A custom emoji is a document id: label it as such rather than print a bare number.
+    labels = [r if t == "emoji" else f"{t}:{r}" if t != "paid" else "paid (Stars)" for r, t, _ in top]
+    return Report(
+        values={**_upsert_values(result), "reactions": int(reactions), "reaction_message_counts": int(messages),
+                "distinct_reactions": int(kinds), "chats": int(chats)},
+        markdown={"top_reactions": barh_chart_markdown(
+            labels, [int(n) for _, _, n in top],
+            title=f"Most used reactions {dlo.isoformat()} – {(dhi - timedelta(days=1)).isoformat()}")},
+        checks={"reaction_statistics_match_messages": CheckOutcome(
+            int(reactions) == int(direct), {"statistics": int(reactions), "telegram_messages": int(direct)})},
+    )
+
+
+def user_reactions(engine: Engine, lo: datetime, hi: datetime) -> Report:
+    """Refresh ``user_reactions`` for ``[lo, hi)``; totals and the check that no opted-out user has rows."""
+    result = refresh_user_reactions(engine, lo, hi)
+    with engine.connect() as conn:
+        users, received, given = conn.execute(sa.text(
+            "SELECT count(DISTINCT user_id), COALESCE(sum(received), 0), COALESCE(sum(given), 0)"
+            " FROM user_reactions WHERE day >= :dlo AND day < :dhi"), {"dlo": lo.date(), "dhi": hi.date()}).one()
+        leaked = conn.execute(sa.text(
+            "SELECT count(*) FROM user_reactions a JOIN telegram_users u ON u.user_id = a.user_id AND u.is_ignored"
+        )).scalar_one()
+    return Report(
+        values={**_upsert_values(result), "users": int(users), "reactions_received": int(received),
+                "reactions_given": int(given)},
+        checks={"user_reactions_no_opted_out_users": CheckOutcome(leaked == 0, {"rows_of_opted_out_users": leaked})},
     )

@@ -54,14 +54,25 @@ class OwnerNotFound(ValueError):
 
 
 def resolve_owner_ids(conn: Connection, owner: str | int) -> list[int]:
-    """User ids for ``"me"`` (the export owner: ``telegram_users.is_owner``), a numeric user id or an
-    ``@username``."""
+    """User ids for ``"me"`` (the export owner: ``telegram_users.is_owner``), ``account:<name>`` (one of several
+    accounts, by its TELEGRAM_ACCOUNTS name), a numeric user id or an ``@username``. With several accounts in the
+    store, "me" is ambiguous (a dataset speaks as one person): the error lists the accounts to choose from."""
     s = str(owner).strip()
+    if s.lower().startswith("account:"):
+        name = s.split(":", 1)[1].strip().lower()
+        ids = conn.execute(sa.text("SELECT account_id FROM telegram_accounts WHERE name = :n"),
+                           {"n": name}).scalars().all()
+        if not ids:
+            raise OwnerNotFound(f"no account named {name!r}: {_accounts(conn) or 'no named accounts are stored'}")
+        return list(ids)
     if s.lower() in ("me", "owner", "self"):
         ids = conn.execute(sa.text("SELECT user_id FROM telegram_users WHERE is_owner ORDER BY user_id")).scalars().all()
         if not ids:
             raise OwnerNotFound("no user is marked as the owner (is_owner): import a full-account export, or give "
                                 "the owner's user id")
+        if len(ids) > 1 and conn.execute(sa.text("SELECT count(*) FROM telegram_accounts")).scalar_one() > 1:
+            raise OwnerNotFound(f"{len(ids)} of your accounts are stored; choose the one the dataset speaks as: "
+                                f"{_accounts(conn)}")
         return list(ids)
     if re.fullmatch(r"-?\d+", s):
         return [int(s)]
@@ -72,6 +83,11 @@ def resolve_owner_ids(conn: Connection, owner: str | int) -> list[int]:
     return list(ids)
 
 
+def _accounts(conn: Connection) -> str:
+    rows = conn.execute(sa.text("SELECT account_id, name FROM telegram_accounts ORDER BY account_id")).all()
+    return ", ".join(f"account:{name}" if name else str(aid) for aid, name in rows)
+
+
 def load_clean_messages(conn: Connection, until: Watermark | None = None) -> list[ChatMessage]:
     """Every ``clean_messages`` row with text, up to and including ``until`` (all when None); opted-out users
     never appear (the corpus purges them)."""
@@ -80,11 +96,13 @@ def load_clean_messages(conn: Connection, until: Watermark | None = None) -> lis
         where += " AND (c.date, c.chat_id, c.message_id) <= (:d, :c, :m)"
         params = {"d": until.date, "c": until.chat_id, "m": until.message_id}
     rows = conn.execution_options(stream_results=True, yield_per=20_000).execute(sa.text(
-        "SELECT c.chat_id, c.message_id, c.date, c.sender_id, c.sender_pseudonym, c.reply_to_message_id, c.text "
-        f"FROM clean_messages c WHERE {where} ORDER BY c.chat_id, c.date, c.message_id"
+        "SELECT c.chat_id, c.message_id, c.date, c.sender_id, c.sender_pseudonym, c.reply_to_message_id, c.text, "
+        "m.topic_id FROM clean_messages c LEFT JOIN telegram_messages m USING (chat_id, message_id) "
+        f"WHERE {where} ORDER BY c.chat_id, c.date, c.message_id"
     ), params)
     return [ChatMessage(chat_id=r.chat_id, message_id=r.message_id, date=r.date, sender_id=r.sender_id,
-                        text=r.text, speaker=r.sender_pseudonym, reply_to_message_id=r.reply_to_message_id)
+                        text=r.text, speaker=r.sender_pseudonym, reply_to_message_id=r.reply_to_message_id,
+                        topic_id=r.topic_id)
             for r in rows]
 
 
@@ -331,7 +349,7 @@ def train_adapter(engine: Engine, storage_dir: Path, *, dataset_version: str | N
     out_dir.mkdir(parents=True, exist_ok=True)
     log(f"training {trainer} LoRA on {base_name} with {len(records.train)} examples of {dataset['version']} → {out_dir}")
     merged_dir = None
-    if trainer == "peft":
+    if trainer == "peft" and trainer not in (external or {}):  # else peft runs through Dagster Pipes
         result = lora.train_lora(base_path, records.train, out_dir, params, val_records=records.val, device=device,
                                  merge=merge, log=log)
         adapter_dir, merged_dir = result.adapter_dir, result.merged_dir

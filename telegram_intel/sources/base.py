@@ -42,15 +42,15 @@ class BatchSource(TelegramSource, Protocol):
 
 @runtime_checkable
 class SyncStore(RecordSink, Protocol):
-    """What an incremental source needs besides a sink: per-chat high-water marks (advanced only after the batch
-    below them is committed), tombstones for deletions, and usernames resolved by earlier runs.
+    """What an incremental source needs besides a sink: per-chat (and per-account) high-water marks (advanced only
+    after the batch below them is committed), tombstones for deletions, and usernames resolved by earlier runs.
     ``db.sync_state.DatabaseSyncStore`` is the database one."""
 
     storage_dir: Path
 
-    def get_cursor(self, chat_id: int) -> int: ...
+    def get_cursor(self, chat_id: int, account_id: int = 0) -> int: ...
 
-    def set_cursor(self, chat_id: int, last_message_id: int) -> int: ...
+    def set_cursor(self, chat_id: int, last_message_id: int, account_id: int = 0) -> int: ...
 
     def mark_scanned(self, chat_id: int) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram_intel.lib.export_parser import ChatFilter, detect_export_kind, iter_export
 from telegram_intel.lib.records import Record
@@ -17,6 +18,8 @@ class DesktopExportSource:
 
     path: Path
     chat_filter: ChatFilter = None
+    # The user's own account the export was made with, for exports that do not say (single-chat ones).
+    account_id: int | None = None
 
     def __post_init__(self) -> None:
         self.path = Path(self.path).resolve()
@@ -30,5 +33,7 @@ class DesktopExportSource:
     def describe(self) -> str:
         return str(self.path)
 
-    def records(self) -> Iterator[Record]:
-        return iter_export(self.path, chat_filter=self.chat_filter)
+    def records(self, *, checkpoints: bool = False, resume: dict[str, Any] | None = None) -> Iterator[Record]:
+        """``checkpoints``/``resume``: resume points among the records, reading on from one (``iter_export``)."""
+        return iter_export(self.path, chat_filter=self.chat_filter, account_id=self.account_id,
+                           checkpoints=checkpoints, resume=resume)

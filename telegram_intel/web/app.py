@@ -2,8 +2,8 @@
 Starlette's ``StaticFiles``), served by uvicorn (:mod:`telegram_intel.web.server`).
 
 Pages: **Telegram** (followed chats, a chat's messages with voice transcripts, a message with its AI summary),
-**Search** (hybrid search over the clean corpus: meaning + words, filters by chat, person and dates, each hit opens
-in its chat), **People** (filters by job, sector, confidence; a person's detail with the AI guess, a correction form
+**Search** (hybrid search over the clean corpus: meaning + words, filters by chat, person, forum topic and dates,
+each hit opens in its chat), **Ask** (a grounded answer with cited messages, ``pipeline/ask.py``), **People** (filters by job, sector, confidence; a person's detail with the AI guess, a correction form
 and the privacy controls: opt out, opt back in, forget), **Settings** (sync switch, profile limits and what they do
 now). Clicking a message or a person swaps only the detail panel (htmx), so the list keeps its scroll position; every
 page also works without JavaScript.
@@ -39,6 +39,7 @@ from telegram_intel.config import load_settings
 from telegram_intel.db.app_settings import SETTINGS, get_settings, set_settings
 from telegram_intel.lib.profession_taxonomy import SECTORS
 from telegram_intel.lib.text_safety import describe_characters, invisible_characters
+from telegram_intel.pipeline import ask as grounded
 from telegram_intel.pipeline import contacts as Q
 from telegram_intel.pipeline import privacy
 from telegram_intel.pipeline import profiles as store
@@ -167,10 +168,13 @@ class ContactsUI:
     routes around them read forms and render."""
 
     def __init__(self, engine: Engine, *, search_model: str, search_model_key: str | None,
-                 storage_dir: Path | None) -> None:
+                 storage_dir: Path | None, ask_local_model: str | None = None) -> None:
         self.engine = engine
         self.search_model = _SearchModel(search_model, search_model_key)
         self.storage_dir = storage_dir
+        self.ask_local_model = ask_local_model
+        self._asker: grounded.Asker | None = None
+        self._asker_lock = threading.Lock()
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
             autoescape=jinja2.select_autoescape(("html",), default=True),
@@ -249,17 +253,20 @@ class ContactsUI:
             raise BadRequest("the search text is too long (at most 300 characters)")
         chat_id = _int_arg(args.get("chat"), "chat")
         person = args.get("person", "").strip()[:100]
+        topic = args.get("topic", "").strip()[:100]
         since = _date_arg(args.get("since"), "from")
         until = _date_arg(args.get("until"), "to")
         if since and until and until < since:
             raise BadRequest("the 'to' date is before the 'from' date")
         chats = Q.chats(self.engine)
-        ctx: dict[str, Any] = {"tab": "search", "q": q, "chat_id": chat_id, "person": person,
+        ctx: dict[str, Any] = {"tab": "search", "q": q, "chat_id": chat_id, "person": person, "topic": topic,
                                "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
-                               "chats": chats, "hits": None, "search_note": None, "people_names": None}
+                               "chats": chats, "hits": None, "search_note": None, "people_names": None,
+                               "topics": []}
         partial = _is_partial(request, "results")
         if not partial:
             ctx["people_names"] = Q.people_names(self.engine)
+            ctx["topics"] = hybrid.topic_options(self.engine)
         if q:
             embedder = self.search_model.get()
             note = self.search_model.error
@@ -270,13 +277,63 @@ class ContactsUI:
             try:
                 hits = hybrid.search(
                     self.engine, embedder, q, chat=chat_id, user=person or None, since=since,
-                    until=(until + timedelta(days=1)) if until else None, limit=SEARCH_LIMIT)
+                    until=(until + timedelta(days=1)) if until else None, topic=topic or None, limit=SEARCH_LIMIT)
             except hybrid.SearchError as exc:
                 raise BadRequest(f"Search: {exc}") from exc
             hidden = Q.opted_out(self.engine, [h.sender_id for h in hits])  # a corpus not purged yet
             ctx["hits"] = [h for h in hits if h.sender_id not in hidden]
             ctx["search_note"] = note
         return Page("_results.html" if partial else "search.html", ctx)
+
+    # ------------------------------------------------------------------------------------------------ Ask
+    def asker(self) -> grounded.Asker:
+        """The asker of this server: the search model and the LLM tier (an endpoint from TELEGRAM_INTEL_LLM_*, else
+        the local llama.cpp tier when its model is present), both loaded on the first question."""
+        with self._asker_lock:
+            if self._asker is None:
+                from telegram_intel.pipeline.names import PseudonymNames, pseudonym_secret
+
+                embedder = self.search_model.get()
+                llm = grounded.open_llm_tier(self.engine, local_model=self.ask_local_model)
+                self._asker = grounded.Asker(
+                    self.engine, embedder, llm=llm, names=PseudonymNames(pseudonym_secret(load_settings())),
+                    model_key=self.search_model.model_key or (embedder.name if embedder is not None else None))
+            return self._asker
+
+    def close(self) -> None:
+        if self._asker is not None and self._asker.llm is not None:
+            self._asker.llm.close()
+
+    def ask_page(self, request: Request) -> Page:
+        args = request.query_params
+        q = args.get("q", "").strip()
+        if len(q) > 300:
+            raise BadRequest("the question is too long (at most 300 characters)")
+        chat_id = _int_arg(args.get("chat"), "chat")
+        person = args.get("person", "").strip()[:100]
+        topic = args.get("topic", "").strip()[:100]
+        since = _date_arg(args.get("since"), "from")
+        until = _date_arg(args.get("until"), "to")
+        if since and until and until < since:
+            raise BadRequest("the 'to' date is before the 'from' date")
+        ctx: dict[str, Any] = {"tab": "ask", "q": q, "chat_id": chat_id, "person": person, "topic": topic,
+                               "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
+                               "chats": [], "people_names": None, "topics": [], "answer": None}
+        partial = _is_partial(request, "answer")
+        if not partial:
+            ctx.update(chats=Q.chats(self.engine), people_names=Q.people_names(self.engine),
+                       topics=hybrid.topic_options(self.engine))
+        if q:
+            asker = self.asker()
+            try:
+                ctx["answer"] = asker.ask(q, grounded.AskFilters(
+                    chat=chat_id, user=person or None, since=since, until=(until + timedelta(days=1)) if until else None,
+                    topic=topic or None))
+            except hybrid.SearchError as exc:
+                raise BadRequest(f"Ask: {exc}") from exc
+            if self.search_model.error:
+                ctx["answer"].notes.insert(0, self.search_model.error)
+        return Page("_answer.html" if partial else "ask.html", ctx)
 
     # ------------------------------------------------------------------------------------------------ People
     def _people_filter(self, args: Any) -> Q.PeopleFilter:
@@ -426,13 +483,17 @@ class ContactsUI:
 def create_app(engine: Engine, *, token: str | None = None, bind_host: str = "127.0.0.1",
                search_model: str | None = None, search_model_key: str | None = None,
                storage_dir: Path | None = None, max_body: int = MAX_BODY, body_timeout: float = BODY_TIMEOUT_S,
-               log_requests: bool = True) -> Starlette:
+               log_requests: bool = True, ask_local_model: str | None = "") -> Starlette:
     """The ASGI application. ``search_model`` / ``search_model_key`` default to the project's configuration
-    (``TELEGRAM_INTEL_SEARCH_MODEL`` / ``TELEGRAM_INTEL_SEARCH_MODEL_KEY``, read now, not at import)."""
+    (``TELEGRAM_INTEL_SEARCH_MODEL`` / ``TELEGRAM_INTEL_SEARCH_MODEL_KEY``, read now, not at import);
+    ``ask_local_model`` (the Ask tab's local LLM tier; None: never) to ``TELEGRAM_INTEL_ASK_LOCAL_MODEL``."""
     if search_model is None:
         settings = load_settings()
         search_model, search_model_key = settings.search_model, search_model_key or settings.search_model_key
-    ui = ContactsUI(engine, search_model=search_model, search_model_key=search_model_key, storage_dir=storage_dir)
+    if ask_local_model == "":
+        ask_local_model = grounded.default_local_model()
+    ui = ContactsUI(engine, search_model=search_model, search_model_key=search_model_key, storage_dir=storage_dir,
+                    ask_local_model=ask_local_model)
 
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
@@ -454,6 +515,7 @@ def create_app(engine: Engine, *, token: str | None = None, bind_host: str = "12
         Route("/healthz", lambda request: PlainTextResponse("ok")),
         Route("/telegram", ui.get(ui.telegram_page)),
         Route("/search", ui.get(ui.search_page)),
+        Route("/ask", ui.get(ui.ask_page)),
         Route("/people", ui.get(ui.people_page)),
         Route("/people/override", ui.post(ui.save_override), methods=["POST"]),
         Route("/people/override/clear", ui.post(ui.clear_override), methods=["POST"]),

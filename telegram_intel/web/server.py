@@ -87,7 +87,7 @@ class WebServer:
                  quiet: bool = False, search_model: str | None = None, search_model_key: str | None = None,
                  storage_dir: Path | None = None, body_timeout: float = BODY_TIMEOUT_S,
                  header_timeout: float = HEADER_TIMEOUT_S, keep_alive: int = KEEP_ALIVE_S,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, ask_local_model: str | None = "") -> None:
         if host not in LOOPBACK_HOSTS and not token:
             raise InsecureBindError(
                 f"listening on {host} would show your contacts to anyone who can reach it: give an access token "
@@ -95,7 +95,7 @@ class WebServer:
         self.host = host
         self.app = create_app(engine, token=token, bind_host=host, search_model=search_model,
                               search_model_key=search_model_key, storage_dir=storage_dir,
-                              body_timeout=body_timeout, log_requests=not quiet)
+                              body_timeout=body_timeout, log_requests=not quiet, ask_local_model=ask_local_model)
         family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -146,3 +146,4 @@ class WebServer:
         if self._thread:
             self._thread.join(timeout=10)
         self.sock.close()
+        self.app.state.ui.close()  # the Ask tab's local LLM server, when it started one

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from telegram_intel.db.loader import BadRecordError, MissingChatError, TelegramWriter
 from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
+from telegram_intel_tests.conftest import truncate_all
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 CHAT = -1001234567890
@@ -257,7 +258,8 @@ def test_concurrent_insert_race_falls_back_to_upsert(engine, storage_dir, monkey
 
     TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1), msg(2)])
     # Pretend the existence check saw nothing: the direct COPY then hits the unique key.
-    monkeypatch.setattr(loader, "_EXISTING_KEYS", "SELECT 1, 1 WHERE %s::bigint[] IS NULL AND %s::bigint[] IS NULL AND %s::bigint[] IS NULL")
+    monkeypatch.setattr(loader, "_ANY_STORED", "SELECT %s::bigint[] IS NULL AND %s::bigint[] IS NULL "
+                        "AND %s::bigint[] IS NULL")
     stats = TelegramWriter(engine, storage_dir).write(
         chat_and_users() + [msg(1), msg(2, "edited", edit=T0 + timedelta(hours=1)), msg(3)]
     )
@@ -280,3 +282,53 @@ def test_rows_waiting_for_a_writer_hold_only_their_own_bytes():
         tracemalloc.stop()
     assert rows_[0][-1] == b'{"id":1,"text":"text 1 text 1 text 1 text 1 text 1 "}'
     assert held / len(rows_) < 1024, f"{held / len(rows_):.0f} bytes per row"
+
+
+# -- forum topics, accounts -----------------------------------------------------------------------------------------
+def test_topic_fields_keep_their_newest_version_whatever_the_order(engine, storage_dir):
+    from telegram_intel.lib.records import TopicRecord
+
+    t0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    created = TopicRecord(CHAT, 5, title="Releases", icon_color=7, creator_id=11, date=t0)
+    renamed = TopicRecord(CHAT, 5, title="Releases 2024", date=t0 + timedelta(days=1), edited=True)
+    new_icon = TopicRecord(CHAT, 5, icon_emoji_id=99, date=t0 + timedelta(days=2), edited=True)
+    general = TopicRecord(CHAT, 1, title="General")
+    expected = [(1, "General", None, None, None, None, None),
+                (5, "Releases 2024", 99, 7, 11, t0, t0 + timedelta(days=2))]
+    sql = ("SELECT topic_id, title, icon_emoji_id, icon_color, creator_id, created_date, edited_date"
+           " FROM telegram_topics ORDER BY 1")
+    for order in ([created, renamed, new_icon, general], [new_icon, renamed, general, created]):  # newest first too
+        truncate_all(engine)
+        TelegramWriter(engine, storage_dir).write([*chat_and_users(), *order, msg(1)])
+        assert rows(engine, sql) == expected
+        # a topic makes its chat a forum: its topic-less messages are General's
+        assert rows(engine, "SELECT is_forum FROM telegram_chats") == [(True,)]
+        assert rows(engine, "SELECT topic_id FROM telegram_messages") == [(1,)]
+
+
+def test_accounts_that_saw_a_message_only_grow(engine, storage_dir):
+    from telegram_intel.lib.records import OwnerRecord
+
+    w = TelegramWriter(engine, storage_dir)
+    edited = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    w.write([*chat_and_users(), OwnerRecord(user_id=7, account_name="work"), msg(1, "new", edit=edited, account_id=7)])
+    # another account's older copy: the newer text stays, the account is added; an unknown account adds nothing
+    w.write([*chat_and_users(), OwnerRecord(user_id=9), msg(1, "old", account_id=9), msg(1, "old")])
+    assert rows(engine, "SELECT text, account_ids FROM telegram_messages") == [("new", [7, 9])]
+    assert rows(engine, "SELECT account_id, name FROM telegram_accounts ORDER BY 1") == [(7, "work"), (9, None)]
+    assert rows(engine, "SELECT count(*) FROM telegram_message_edits") == [(0,)]
+
+
+def test_another_accounts_private_chat_never_overwrites_a_message(engine, storage_dir, caplog):
+    # Two of the user's accounts each talk privately to user 500: one chat id, but message ids are per account.
+    def private(i, text, account):
+        return MessageRecord(chat_id=500, message_id=i, date=T0 + timedelta(minutes=i), sender_id=500, text=text,
+                             raw={"id": i, "text": text}, account_id=account)
+
+    chat = ChatRecord(chat_id=500, type="private", title="Pat")
+    w = TelegramWriter(engine, storage_dir)
+    w.write([chat, private(1, "to the first account", 7)])
+    w.write([chat, private(1, "to the second account", 9), private(2, "only the second", 9)])
+    assert rows(engine, "SELECT message_id, text, account_ids FROM telegram_messages ORDER BY 1") == [
+        (1, "to the first account", [7]), (2, "only the second", [9])]
+    assert "numbered per account" in caplog.text and "to the second" not in caplog.text

@@ -696,3 +696,58 @@ def _write_chat(f, name: str, chat_type: str, chat_id: int, n: int) -> None:
     for i in range(1, n + 1):
         f.write(("" if i == 1 else ",\n") + json.dumps(_bench_message(i), ensure_ascii=False, indent=1))
     f.write("\n ]\n}")
+
+
+# -- forum topics, accounts, reactions (hand-written fixture: the real exports have none; see its README) ---------
+FORUM = FIXTURES / "hand-written" / "forum_reactions.result.json"
+FORUM_ID = -1001666000222
+
+
+def test_forum_topics_follow_the_reply_chain():
+    from telegram_intel.lib.records import TopicRecord
+
+    records = list(iter_export(FORUM))
+    topics = [(t.topic_id, t.title, t.edited, t.creator_id) for t in records if isinstance(t, TopicRecord)]
+    # General comes with the first topic; the rename of topic 2 is an edit, not a new topic.
+    assert topics == [(1, "General", False, None), (2, "Releases", False, 111), (6, "Ideas", False, 333),
+                      (2, "Releases 2024", True, None)]
+    by_id = {m.message_id: m for m in records if isinstance(m, MessageRecord)}
+    # Message 1 came before the chat was known to be a forum: the writer gives it General.
+    assert {i: m.topic_id for i, m in by_id.items()} == {
+        1: None, 2: 2, 3: 2, 4: 1, 5: 2, 6: 6, 7: 6, 8: 2, 9: 1, 10: 6}
+    assert all(m.chat_id == FORUM_ID for m in by_id.values())
+
+
+def test_messages_record_the_account_that_exported_them(tmp_path):
+    assert {m.account_id for m in iter_export(FORUM) if isinstance(m, MessageRecord)} == {111}
+    single = tmp_path / "result.json"
+    single.write_text(json.dumps({"name": "x", "type": "private_supergroup", "id": 5,
+                                  "messages": [{"id": 1, "type": "message", "date": "2024-01-01T00:00:00",
+                                                "text": "hi"}]}))
+    # A single-chat export does not say whose it is: the caller does, or it stays unknown.
+    assert [m.account_id for m in iter_export(single) if isinstance(m, MessageRecord)] == [None]
+    assert [m.account_id for m in iter_export(single, account_id=999) if isinstance(m, MessageRecord)] == [999]
+
+
+def test_bad_topic_icon_is_named(tmp_path):
+    bad = tmp_path / "result.json"
+    bad.write_text(json.dumps({"name": "x", "type": "private_supergroup", "id": 5, "messages": [
+        {"id": 7, "type": "service", "date": "2024-01-01T00:00:00", "action": "topic_created", "title": "T",
+         "icon_emoji_id": "nope", "text": ""}]}))
+    with pytest.raises(TelegramDataError, match=r"message id 7.*icon_emoji_id"):
+        list(iter_export(bad))
+
+
+def test_a_topic_renamed_in_a_partial_export_keeps_its_id(tmp_path):
+    from telegram_intel.lib.records import TopicRecord
+
+    part = tmp_path / "result.json"  # the topic's creation message (id 40) is before the exported range
+    part.write_text(json.dumps({"name": "x", "type": "private_supergroup", "id": 5, "messages": [
+        {"id": 50, "type": "service", "date": "2024-01-01T00:00:00", "actor": "A", "actor_id": "user1",
+         "action": "topic_edit", "new_title": "Renamed", "reply_to_message_id": 40, "text": ""},
+        {"id": 51, "type": "message", "date": "2024-01-01T00:01:00", "from": "A", "from_id": "user1",
+         "reply_to_message_id": 50, "text": "in the renamed topic"}]}))
+    records = list(iter_export(part))
+    assert [(t.topic_id, t.title, t.edited) for t in records if isinstance(t, TopicRecord)] == [
+        (1, "General", False), (40, "Renamed", True)]
+    assert [(m.message_id, m.topic_id) for m in records if isinstance(m, MessageRecord)] == [(50, 40), (51, 40)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import datetime, timedelta, timezone
@@ -171,3 +172,28 @@ def test_watermark_key_round_trips_and_orders():
     assert Watermark.parse("20250630T175959Z_-1001234_568") > wm
     with pytest.raises(ValueError):
         Watermark.parse("yesterday")
+
+
+def test_windows_and_threads_never_cross_forum_topics():
+    def tmsg(mid, sender, text, minute, topic, reply_to=None):
+        return dataclasses.replace(msg(mid, sender, text, minute, reply_to), topic_id=topic)
+
+    # Two topics interleaved in time in one forum; the owner answers implicitly in topic 2 (right after a topic-6
+    # message in chat order, but after a topic-2 message in its own topic) and explicitly in topic 6.
+    msgs = [
+        tmsg(10, 2, "release planning", 0, 2),
+        tmsg(11, 3, "dark mode idea", 1, 6),
+        tmsg(12, 2, "when do we ship?", 2, 2),
+        tmsg(13, 3, "and a light theme", 3, 6),
+        tmsg(14, OWNER, "we ship friday", 4, 2),
+        tmsg(15, OWNER, "love the idea", 5, 6, reply_to=11),
+        tmsg(16, 4, "general hello", 6, 1),
+    ]
+    examples = {e.message_id: e for e in build_examples(msgs, [OWNER], SftConfig(window_min=6, window_max=6))}
+    topic = {m.message_id: m.topic_id for m in msgs}
+    assert set(examples) == {14, 15}
+    for mid, ex in examples.items():
+        assert {topic[k[1]] for k in ex.context_keys} == {topic[mid]}, mid
+    assert [k[1] for k in examples[14].context_keys] == [10, 12]
+    assert [k[1] for k in examples[15].context_keys] == [11, 13]
+    assert examples[14].thread_id != examples[15].thread_id

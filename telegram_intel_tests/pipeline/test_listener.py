@@ -22,6 +22,7 @@ from telegram_intel_tests.support.telethon import (
     BOB,
     DEV,
     DEV_ID,
+    FAMILY,
     FAMILY_ID,
     STRANGER,
     NoSleep,
@@ -164,3 +165,34 @@ def test_a_session_that_is_not_logged_in_fails_at_once(engine, storage_dir):
     listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep()))
     with pytest.raises(TelegramNotAuthorized):
         asyncio.run(listener.run(asyncio.Event()))
+
+
+def test_messages_of_the_decision_engines_chats_are_decided_after_they_are_stored(engine, storage_dir,
+                                                                                  decision_settings, tmp_path):
+    from openpyxl import load_workbook
+
+    from telegram_intel.pipeline.decisions.engine import DecisionEngine
+    from telegram_intel.pipeline.decisions.listener_hook import ListenerDecisions
+
+    client = build_client(dev_count=10)
+    decisions = ListenerDecisions(DecisionEngine(engine, decision_settings()), {DEV_ID})
+    listener = Listener(TelethonSource(client, DatabaseSyncStore(engine, storage_dir), make_config(), sleep=NoSleep()),
+                        decisions=decisions)
+
+    async def scenario():
+        await listener.prepare()
+        order = client._finish(f.message(11, DEV, "Order: 3 x blue mugs for Anna, total 45 USD", sender=ALICE))
+        await listener.on_new_message(events.NewMessage.Event(order))
+        await listener.on_new_message(events.NewMessage.Event(order))  # delivered twice: decided once
+        other = client._finish(f.message(5100, FAMILY, "Order: 2 x tea for Bob, total 9 USD", sender=BOB))
+        await listener.on_new_message(events.NewMessage.Event(other))  # stored, but not a decision-engine chat
+
+    asyncio.run(scenario())
+
+    assert rows(engine, f"SELECT 1 FROM telegram_messages WHERE chat_id = {DEV_ID} AND message_id = 11")
+    decided = rows(engine, "SELECT chat_id, message_ids, source, action FROM decisions")
+    assert [(r.chat_id, r.message_ids, r.source, r.action) for r in decided] == [(DEV_ID, [11], "listener",
+                                                                                  "spreadsheet_row")]
+    sheet = load_workbook(tmp_path / "orders.xlsx")["orders"]
+    assert [r[-1] for r in sheet.iter_rows(min_row=2, values_only=True)] == [f"{DEV_ID}:msg:11"]
+    assert listener.stats.errors == 0

@@ -38,7 +38,8 @@ CANARY = "zanquokkavel"
 RANGE = {"dagster/asset_partition_range_start": "2025-04-01", "dagster/asset_partition_range_end": "2025-06-30"}
 #: The raw layer (kept for an opted-out person; erased by forget) and bookkeeping: everything else is derived.
 RAW_TABLES = {"telegram_messages", "telegram_message_edits", "telegram_users", "telegram_chats", "telegram_files",
-              "telegram_import_runs", "telegram_sync_cursors", "alembic_version", "erased_users"}
+              "telegram_import_runs", "telegram_sync_cursors", "alembic_version", "erased_users",
+              "telegram_topics", "telegram_accounts"}
 WORD = re.compile(r"[^\W\d_]{6,}")
 
 

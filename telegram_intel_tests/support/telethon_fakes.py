@@ -130,7 +130,9 @@ class _Session:
 class FakeTelegramClient:
     def __init__(self, *, me: types.User, dialogs: list[Any], messages: dict[int, list[Any]] | None = None,
                  participants: dict[int, list[types.User]] | None = None, others: list[Any] = (),
-                 bios: dict[int, str] | None = None, members_count: dict[int, int] | None = None) -> None:
+                 bios: dict[int, str] | None = None, members_count: dict[int, int] | None = None,
+                 linked: dict[int, int] | None = None, threads: dict[tuple[int, int], list[Any]] | None = None
+                 ) -> None:
         self.me = me
         self._self_id = me.id
         self._mb_entity_cache = EntityCache()
@@ -144,6 +146,10 @@ class FakeTelegramClient:
         self.participants = participants or {}
         self.bios = bios or {}
         self.members_count = members_count or {}
+        # channel (marked id) -> its discussion group (marked id), as full_chat.linked_chat_id tells
+        self.linked = linked or {}
+        # (channel marked id, post id) -> the comments under the post: messages of the discussion group
+        self.threads = threads or {}
         self.faults: list[Fault] = []
         self.calls: list[tuple] = []
         self.expired_refs: set[bytes] = {b"expired"}
@@ -184,10 +190,14 @@ class FakeTelegramClient:
             yield Dialog(self, tl, self.entities, None)
 
     async def iter_messages(self, entity, limit=None, *, min_id=0, reverse=False, offset_date=None,
-                            wait_time=None, ids=None, **kwargs):
+                            wait_time=None, ids=None, reply_to=None, **kwargs):
         cid = utils.get_peer_id(entity)
-        self.calls.append(("iter_messages", cid, min_id, offset_date, wait_time))
-        msgs = sorted(self.messages.get(cid, {}).values(), key=lambda m: m.id, reverse=not reverse)
+        if reply_to is not None:  # a post's comments (messages.getReplies): served from the discussion group
+            self.calls.append(("iter_messages", cid, min_id, offset_date, wait_time, reply_to))
+            msgs = sorted(self.threads.get((cid, reply_to), []), key=lambda m: m.id, reverse=not reverse)
+        else:
+            self.calls.append(("iter_messages", cid, min_id, offset_date, wait_time))
+            msgs = sorted(self.messages.get(cid, {}).values(), key=lambda m: m.id, reverse=not reverse)
         if offset_date is not None:
             msgs = [m for m in msgs if (m.date >= offset_date if reverse else m.date < offset_date)]
         n = 0
@@ -257,7 +267,9 @@ class FakeTelegramClient:
         self._maybe_fail("request", 0)
         if isinstance(request, functions.channels.GetFullChannelRequest):
             cid = utils.get_peer_id(request.channel)
-            return _NS(full_chat=_NS(participants_count=self.members_count.get(cid)))
+            linked = self.linked.get(cid)
+            return _NS(full_chat=_NS(participants_count=self.members_count.get(cid),
+                                     linked_chat_id=utils.resolve_id(linked)[0] if linked else None))
         if isinstance(request, functions.users.GetFullUserRequest):
             return _NS(full_user=_NS(about=self.bios.get(utils.get_peer_id(request.id))))
         if isinstance(request, functions.updates.GetStateRequest):

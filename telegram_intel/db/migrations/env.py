@@ -1,6 +1,8 @@
 from alembic import context
 
-import telegram_intel.db.enrichment_models  # noqa: F401  (registers tables on Base.metadata)
+import telegram_intel.db.bot_models  # noqa: F401  (registers tables on Base.metadata)
+import telegram_intel.db.decision_models  # noqa: F401
+import telegram_intel.db.enrichment_models  # noqa: F401
 import telegram_intel.db.llm_calls  # noqa: F401
 import telegram_intel.db.voice_models  # noqa: F401
 from telegram_intel.db.models import Base

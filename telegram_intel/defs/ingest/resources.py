@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from telegram_intel.db.sync_state import DatabaseSyncStore
 from telegram_intel.sources.telethon.config import (
     TelegramConfig,
+    account_names,
     load_telegram_config,
     make_client,
 )
@@ -41,6 +42,7 @@ class TelethonSourceResource(dg.ConfigurableResource):
     Every field is a string so it can be given as ``dg.EnvVar("…")``; a field left unset falls back
     to its ``TELEGRAM_*`` variable, read when a run starts (never at import). Values are checked
     before any network call. ``make_client`` is the seam tests replace with a client double.
+    With several accounts (``TELEGRAM_ACCOUNTS``), a sync reads each in turn (``account``: only that one).
     """
 
     api_id: str | None = None
@@ -55,20 +57,31 @@ class TelethonSourceResource(dg.ConfigurableResource):
     flood_sleep_threshold: str | None = None
     participants: str | None = None
     fetch_bios: str | None = None
+    account: str | None = None
 
-    def telegram_config(self) -> TelegramConfig:
+    def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         for field, var in _FIELDS.items():
             value = getattr(self, field)
             if value is not None:
                 env[var] = value
-        return load_telegram_config(env)
+        return env
+
+    def telegram_config(self) -> TelegramConfig:
+        return load_telegram_config(self._env(), account=self.account)
+
+    def telegram_configs(self) -> list[TelegramConfig]:
+        """One configuration per account a sync reads (all checked before any network call)."""
+        env = self._env()
+        names = [self.account] if self.account else account_names(env)
+        return [load_telegram_config(env, account=n) for n in names] or [load_telegram_config(env)]
 
     def make_client(self, config: TelegramConfig) -> Any:
         return make_client(config)
 
     def sync(self, engine: Engine, storage_dir: Path, logger: Any = None, on_batch=None) -> list[ChatSyncResult]:
-        config = self.telegram_config()
-        return asyncio.run(run_sync(config, DatabaseSyncStore(engine, storage_dir), client=self.make_client(config),
-                                    logger=logger,
-                                    on_batch=on_batch))
+        results: list[ChatSyncResult] = []
+        for config in self.telegram_configs():
+            results += asyncio.run(run_sync(config, DatabaseSyncStore(engine, storage_dir),
+                                            client=self.make_client(config), logger=logger, on_batch=on_batch))
+        return results

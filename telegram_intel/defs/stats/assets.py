@@ -1,4 +1,5 @@
-"""``chat_statistics`` and ``user_activity``: daily counts per chat and per user, with plots in the metadata."""
+"""``chat_statistics``, ``user_activity``, ``reaction_statistics`` and ``user_reactions``: daily counts per chat and
+per user, with plots in the metadata."""
 
 import dagster as dg
 
@@ -50,3 +51,39 @@ def user_activity(context: dg.AssetExecutionContext, telegram: TelegramIntelReso
     """Messages, replies sent and replies received per user, chat and UTC day: `user_activity`. Users who
     opted out have no rows. Users appear in the metadata by pseudonym or id, never by name or text."""
     return materialize_result(work.user_activity(telegram.engine, *partition_bounds(context)))
+
+
+@dg.asset(
+    partitions_def=daily_message_partitions,
+    deps=[MESSAGES_DEP],
+    group_name="stats",
+    kinds={"postgres"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=DAILY_ENRICHMENT,
+    check_specs=[
+        dg.AssetCheckSpec("reaction_statistics_match_messages", asset="reaction_statistics",
+                          description="The partition's reaction total equals the reactions on its messages."),
+    ],
+)
+def reaction_statistics(context: dg.AssetExecutionContext, telegram: TelegramIntelResource) -> dg.MaterializeResult:
+    """Messages carrying each reaction (emoji, custom emoji, paid) and its total count per chat and UTC day of the
+    reacted message: `reaction_statistics`."""
+    return materialize_result(work.reaction_statistics(telegram.engine, *partition_bounds(context)))
+
+
+@dg.asset(
+    partitions_def=daily_message_partitions,
+    deps=[MESSAGES_DEP, USERS_DEP],
+    group_name="stats",
+    kinds={"postgres"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=DAILY_ENRICHMENT,
+    check_specs=[
+        dg.AssetCheckSpec("user_reactions_no_opted_out_users", asset="user_reactions", blocking=True,
+                          description="No row belongs to a user who opted out (is_ignored)."),
+    ],
+)
+def user_reactions(context: dg.AssetExecutionContext, telegram: TelegramIntelResource) -> dg.MaterializeResult:
+    """Reactions received on a user's messages and given by the user (where Telegram names who reacted) per user,
+    chat and UTC day of the reacted message: `user_reactions`. Users who opted out have no rows."""
+    return materialize_result(work.user_reactions(telegram.engine, *partition_bounds(context)))

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from telegram_intel.defs.metadata import materialize_result
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.training import pipes as training_pipes
 from telegram_intel.defs.training.resources import PersonaTrainingResource
 from telegram_intel.lib.sft import DEFAULT_SYSTEM_PROMPT, SftConfig, Watermark
 from telegram_intel.pipeline import training as work
@@ -121,7 +122,8 @@ def lora_adapter(context: dg.AssetExecutionContext, config: LoraAdapterConfig, t
     """A LoRA adapter of the base model trained on the latest `sft_dataset` (loss on the owner's reply only):
     `<storage>/adapters/<watermark>/<base>-<settings>/adapter/` (+ `merged/` with `merge`), one `persona_adapters`
     row. peft on CPU by default (SmolLM2-135M; a tiny random model in tests); `trainer: axolotl` runs axolotl in its
-    own environment through Dagster Pipes from a YAML we generate, streaming its logs."""
+    own environment through Dagster Pipes from a YAML we generate, streaming its logs. `persona_training.compute`
+    runs the peft loop through Dagster Pipes instead: a subprocess, or a Kubernetes pod on a GPU node."""
     settings = telegram.settings()
     persona_training.apply_threads()
     try:
@@ -130,8 +132,10 @@ def lora_adapter(context: dg.AssetExecutionContext, config: LoraAdapterConfig, t
             base_model=config.base_model or persona_training.base_model,
             trainer=config.trainer or persona_training.trainer, params=config.params(),
             device=persona_training.device, merge=config.merge, models_path=persona_training.models_path(settings),
-            run_id=context.run.run_id, external={"axolotl": _axolotl_trainer(context, persona_training)},
-            log=context.log.info)
+            run_id=context.run.run_id, log=context.log.info,
+            external={"axolotl": _axolotl_trainer(context, persona_training),
+                      **training_pipes.external_trainers(context, persona_training, storage_dir=settings.storage_dir,
+                                                         merge=config.merge)})
     except work.TrainingError as exc:
         raise dg.Failure(str(exc)) from exc
     paths = {k: dg.MetadataValue.path(report.values[k]) for k in ("path", "merged_path") if k in report.values}
@@ -149,10 +153,13 @@ class PersonaEvalConfig(dg.Config):
     samples: int = Field(default=5, description="Generations shown in the table.")
     max_new_tokens: int = 40
     max_seq_len: int = 512
+    compare: bool = Field(default=True, description="Also compare with the adapter before it (a preference "
+                          "adapter's parent, else the base model): perplexity and a blind A/B of real vs generated "
+                          "replies judged by the style classifier.")
 
 
 @dg.asset(
-    deps=[lora_adapter],
+    deps=[lora_adapter, "dpo_adapter"],
     group_name="training",
     kinds={"pytorch", "scikitlearn"},
     pool="heavy_ml",
@@ -166,7 +173,11 @@ def persona_eval(context: dg.AssetExecutionContext, config: PersonaEvalConfig, t
     """Held-out quality of the latest `lora_adapter` against its base model: perplexity of the owner's real
     replies (lower is better), a table of sample generations, and a style score — the mean P(owner) that a
     character-n-gram logistic regression (owner vs other people, trained on the train split) gives generations of
-    the adapter and of the base model. Written to `persona_evaluations`."""
+    the adapter and of the base model. Written to `persona_evaluations`.
+
+    With `compare` (default) it also measures the adapter against the one before it — a `dpo_adapter`'s parent SFT
+    adapter, else the base model: perplexity on the same held-out replies and a blind A/B (each real reply and a
+    generated one, shuffled, scored by the style classifier; per-item results in `persona_evaluations.metrics`)."""
     persona_training.apply_threads()
     try:
         report = work.evaluate_adapter(
@@ -174,6 +185,12 @@ def persona_eval(context: dg.AssetExecutionContext, config: PersonaEvalConfig, t
             style_examples=config.style_examples, samples=config.samples, max_new_tokens=config.max_new_tokens,
             max_seq_len=config.max_seq_len, device=persona_training.device, run_id=context.run.run_id,
             log=context.log.info)
+        if config.compare:
+            from telegram_intel.pipeline import preferences
+
+            report = preferences.merge_reports(report, preferences.compare_with_previous(
+                telegram.engine, evaluation_id=report.values["evaluation_id"], max_new_tokens=config.max_new_tokens,
+                max_seq_len=config.max_seq_len, device=persona_training.device, log=context.log.info))
     except work.TrainingError as exc:
         raise dg.Failure(str(exc)) from exc
     return materialize_result(report)

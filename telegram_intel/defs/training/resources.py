@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from telegram_intel.config import Settings
+from telegram_intel.defs.pipes import HeavyComputeConfig
 
 
 class PersonaTrainingResource(dg.ConfigurableResource):
@@ -24,6 +25,8 @@ class PersonaTrainingResource(dg.ConfigurableResource):
                                       "choice). 1 is much faster for tiny models and on a busy machine.")
     models_dir: str | None = Field(default=None, description="Converted/built base models (default: "
                                    "<storage_dir>/models).")
+    compute: HeavyComputeConfig = Field(default_factory=HeavyComputeConfig, description="Where peft training "
+                                        "runs: in the step, a Pipes subprocess or a Kubernetes pod (defs/pipes.py).")
 
     def apply_threads(self) -> None:
         if self.torch_threads:

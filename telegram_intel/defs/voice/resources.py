@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field, PrivateAttr
 
+from telegram_intel.defs.pipes import HeavyComputeConfig
 from telegram_intel.ml.whisper import Transcriber, normalize_language
 
 MODEL_ENV = "TELEGRAM_INTEL_WHISPER_MODEL"
@@ -43,6 +44,8 @@ class WhisperResource(dg.ConfigurableResource):
                                                              "(default $TELEGRAM_INTEL_HOME/models).")
     allow_download: bool = Field(default=False, description="Let faster-whisper download a model that is neither "
                                                             "packaged nor cached (needs internet).")
+    compute: HeavyComputeConfig = Field(default_factory=HeavyComputeConfig, description="Where whisper runs: in "
+                                        "the step, a Pipes subprocess or a Kubernetes pod (defs/pipes.py).")
 
     _transcriber: Transcriber | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)

@@ -13,6 +13,7 @@ from telegram_intel.defs.partitions import (
     partition_bounds,
 )
 from telegram_intel.defs.resources import TelegramIntelResource
+from telegram_intel.defs.voice import pipes as voice_pipes
 from telegram_intel.defs.voice.resources import WhisperResource
 from telegram_intel.pipeline import voice as store
 
@@ -60,9 +61,12 @@ def voice_transcripts(
         whisper.validate_config()
     except ValueError as exc:
         raise dg.Failure(str(exc)) from exc
+    storage_dir = telegram.settings().storage_dir
+    runner = voice_pipes.whisper_for_window(context, whisper, telegram.engine, storage_dir, lo, hi,
+                                            media_types=config.media_types, retry_errors=config.retry_errors)
     try:
         report = store.transcribe_window(
-            telegram.engine, telegram.settings().storage_dir, lo, hi, whisper, media_types=config.media_types,
+            telegram.engine, storage_dir, lo, hi, runner, media_types=config.media_types,
             retry_errors=config.retry_errors, write_batch=config.write_batch, log_every_s=config.log_every_s,
             label=_window_label(context))
     except store.VoiceModelUnusable as exc:

@@ -2,6 +2,11 @@
 
 Secrets (API hash, session) never appear in ``repr``/logs; the phone number, login code and 2FA
 password are never part of the configuration at all (``login`` asks for them interactively).
+
+Several accounts: ``TELEGRAM_ACCOUNTS`` names them (e.g. ``work,personal``); each account's settings are the
+``TELEGRAM_<NAME>_<SETTING>`` variables (``TELEGRAM_WORK_SESSION``, ``TELEGRAM_WORK_ALLOWED_CHATS``, …), falling
+back to the plain ``TELEGRAM_<SETTING>`` for anything not set per account (the API id/hash usually). Each account
+needs a session of its own; by default ``telegram-<name>.session`` in the data folder.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _API_HASH = re.compile(r"^[0-9a-fA-F]{32}$")
 # Telethon StringSession: version "1" + url-safe base64 of (dc, ip, port, 256-byte key): ~350 chars.
 _STRING_SESSION = re.compile(r"^1[A-Za-z0-9_\-]+=*$")
+_ACCOUNT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 class TelegramConfigError(ValueError):
@@ -58,6 +64,8 @@ class TelegramConfig:
     flood_sleep_threshold: int = 60  # FloodWait up to this many seconds is slept, longer ends the run
     participants: bool = True
     fetch_bios: bool = False
+    account: str | None = None  # the name in TELEGRAM_ACCOUNTS; None: the single, unnamed account
+    comments: bool = True  # read the comments under channel posts from the linked discussion group
 
     @property
     def session_is_string(self) -> bool:
@@ -127,17 +135,67 @@ def parse_since(raw: str | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def default_session_path(env=None) -> Path:
-    return load_settings(env).home / "telegram.session"
+def default_session_path(env=None, account: str | None = None) -> Path:
+    return load_settings(env).home / (f"telegram-{account}.session" if account else "telegram.session")
+
+
+def account_names(env=None) -> list[str]:
+    """The accounts TELEGRAM_ACCOUNTS names, in order (empty: one unnamed account)."""
+    env = os.environ if env is None else env
+    names: list[str] = []
+    for item in (env.get("TELEGRAM_ACCOUNTS") or "").split(","):
+        name = item.strip().lower()
+        if not name:
+            continue
+        if not _ACCOUNT.match(name):
+            raise TelegramConfigError(
+                f"TELEGRAM_ACCOUNTS: {item.strip()!r} is not an account name (a letter, then letters, digits or _; "
+                "at most 32)")
+        if name in names:
+            raise TelegramConfigError(f"TELEGRAM_ACCOUNTS names {name!r} twice")
+        names.append(name)
+    return names
+
+
+class _AccountEnv:
+    """The environment as one account sees it: TELEGRAM_<NAME>_X wins over TELEGRAM_X."""
+
+    def __init__(self, env, account: str) -> None:
+        self.env, self.prefix = env, f"TELEGRAM_{account.upper()}_"
+
+    def get(self, name: str, default=None):
+        if name.startswith("TELEGRAM_"):
+            own = self.env.get(self.prefix + name.removeprefix("TELEGRAM_"))
+            if own is not None:
+                return own
+        return self.env.get(name, default)
+
+    def __getitem__(self, name: str):
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
 
 
 def load_telegram_config(env=None, *, require_enabled: bool = True, require_session: bool = True,
-                         require_chats: bool = True) -> TelegramConfig:
+                         require_chats: bool = True, account: str | None = None) -> TelegramConfig:
     """Read and check TELEGRAM_* variables. Raises TelegramConfigError with a message that says what to fix.
 
     ``require_session``: the session file must exist (``sync``/``listen``); ``login`` creates it.
+    ``account``: one of TELEGRAM_ACCOUNTS (its TELEGRAM_<NAME>_* variables first).
     """
     env = os.environ if env is None else env
+    if account is not None:
+        names = account_names(env)
+        if account.lower() not in names:
+            raise TelegramConfigError(
+                f"Telegram account {account!r} is not configured: TELEGRAM_ACCOUNTS lists {names or 'none'}")
+        account = account.lower()
+        settings_env = env
+        env = _AccountEnv(env, account)
     enabled = parse_flag(env, "TELEGRAM_FEATURE_ENABLED", False)
     if require_enabled and not enabled:
         raise TelegramConfigError(
@@ -155,7 +213,11 @@ def load_telegram_config(env=None, *, require_enabled: bool = True, require_sess
         # The value is a secret: say what is wrong with it without echoing it.
         raise TelegramConfigError(f"TELEGRAM_API_HASH must be 32 hexadecimal characters (got {len(api_hash)} characters)")
 
-    session = (env.get("TELEGRAM_SESSION") or "").strip() or str(default_session_path(env))
+    if account is None:
+        session = (env.get("TELEGRAM_SESSION") or "").strip() or str(default_session_path(env))
+    else:  # never the shared TELEGRAM_SESSION: two accounts cannot share a session
+        own = settings_env.get(f"TELEGRAM_{account.upper()}_SESSION")
+        session = (own or "").strip() or str(default_session_path(settings_env, account))
     if not is_string_session(session):
         path = Path(session).expanduser()
         if path.suffix != ".session":
@@ -169,10 +231,11 @@ def load_telegram_config(env=None, *, require_enabled: bool = True, require_sess
             raise TelegramConfigError(f"TELEGRAM_SESSION: folder {path.parent} does not exist")
         session = str(path.resolve())
 
-    allowed = parse_allowed_chats(env.get("TELEGRAM_ALLOWED_CHATS"))
+    chats_var = "TELEGRAM_ALLOWED_CHATS" if account is None else f"TELEGRAM_{account.upper()}_ALLOWED_CHATS"
+    allowed = parse_allowed_chats(env.get("TELEGRAM_ALLOWED_CHATS"), chats_var)
     if require_chats and not allowed:
         raise TelegramConfigError(
-            "TELEGRAM_ALLOWED_CHATS is empty: list the chats to sync as ids and/or @usernames "
+            f"{chats_var} is empty: list the chats to sync as ids and/or @usernames "
             "(comma-separated), or '*' for every dialog"
         )
 
@@ -214,6 +277,8 @@ def load_telegram_config(env=None, *, require_enabled: bool = True, require_sess
         flood_sleep_threshold=int(raw_flood),
         participants=parse_flag(env, "TELEGRAM_SYNC_PARTICIPANTS", True),
         fetch_bios=parse_flag(env, "TELEGRAM_FETCH_BIOS", False),
+        account=account,
+        comments=parse_flag(env, "TELEGRAM_SYNC_COMMENTS", True),
     )
 
 

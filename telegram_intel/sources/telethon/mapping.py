@@ -26,7 +26,15 @@ from typing import Any
 from telethon import utils
 from telethon.tl import types
 
-from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, UserRecord
+from telegram_intel.lib.records import (
+    GENERAL_TOPIC_ID,
+    ChatRecord,
+    FileRecord,
+    MessageRecord,
+    OwnerRecord,
+    TopicRecord,
+    UserRecord,
+)
 
 # Telethon entity objects by marked peer id (what the caller has seen: dialogs, participants, senders).
 Peers = Mapping[int, Any]
@@ -429,6 +437,53 @@ def _known_entities(msg: Any, peers: Peers | None) -> dict[int, Any]:
     return known
 
 
+def is_forum(entity: Any) -> bool:
+    return isinstance(entity, types.Channel) and bool(entity.megagroup) and bool(getattr(entity, "forum", False))
+
+
+def topic_id(msg: Any, known: Mapping[int, Any]) -> int | None:
+    """The forum topic of a message: the topic's creation message id; General (1) for the rest of a forum."""
+    if isinstance(msg, types.MessageService) and isinstance(msg.action, types.MessageActionTopicCreate):
+        return msg.id
+    reply = msg.reply_to if isinstance(msg.reply_to, types.MessageReplyHeader) else None
+    if reply is not None and reply.forum_topic and reply.reply_to_peer_id is None:
+        # A message opening the topic's thread replies to the creation message itself (no top id).
+        return reply.reply_to_top_id or reply.reply_to_msg_id
+    return GENERAL_TOPIC_ID if is_forum(known.get(marked_id(msg.peer_id))) else None
+
+
+def general_topic(chat_id: int) -> TopicRecord:
+    """General: every forum has it, without a creation message (the export parser yields the same)."""
+    return TopicRecord(chat_id, GENERAL_TOPIC_ID, title="General")
+
+
+def topic_record(msg: Any) -> TopicRecord | None:
+    """A topic creation / edit service message → its TopicRecord (the export parser's fields)."""
+    if not isinstance(msg, types.MessageService):
+        return None
+    action = msg.action
+    if isinstance(action, types.MessageActionTopicCreate):
+        return TopicRecord(marked_id(msg.peer_id), msg.id, title=action.title or None,
+                           icon_emoji_id=action.icon_emoji_id, icon_color=action.icon_color,
+                           creator_id=marked_id(msg.from_id), date=utc(msg.date))
+    if isinstance(action, types.MessageActionTopicEdit):
+        topic = topic_id(msg, {}) or GENERAL_TOPIC_ID  # an edit outside any thread is General's
+        return TopicRecord(marked_id(msg.peer_id), topic, title=action.title or None,
+                           icon_emoji_id=action.icon_emoji_id or None, date=utc(msg.date), edited=True)
+    return None
+
+
+def post_of(msg: Any) -> tuple[int, int] | None:
+    """A discussion group's copy of a channel post (Telegram forwards each post there automatically) → the post's
+    key (marked channel id, message id)."""
+    fwd = getattr(msg, "fwd_from", None)
+    if fwd is None or not fwd.channel_post or not isinstance(fwd.saved_from_peer, types.PeerChannel):
+        return None
+    if not fwd.saved_from_msg_id or not isinstance(msg.peer_id, types.PeerChannel):
+        return None
+    return marked_id(fwd.saved_from_peer), fwd.saved_from_msg_id
+
+
 def message_record(msg: Any, peers: Peers | None = None) -> MessageRecord | None:
     """One Telethon ``Message``/``MessageService`` → MessageRecord (None for ``MessageEmpty``)."""
     if not isinstance(msg, (types.Message, types.MessageService)):
@@ -453,6 +508,7 @@ def message_record(msg: Any, peers: Peers | None = None) -> MessageRecord | None
         rec.reply_to_message_id = reply.reply_to_msg_id
         reply_peer = marked_id(reply.reply_to_peer_id)
         rec.reply_to_peer_id = reply_peer if reply_peer != chat_id else None
+    rec.topic_id = topic_id(msg, known)
 
     if service:
         action = msg.action
@@ -488,6 +544,9 @@ def message_record(msg: Any, peers: Peers | None = None) -> MessageRecord | None
             rec.via_bot = "@" + bot.username
     rec.media_type, rec.mime_type, rec.duration_seconds, rec.files = media_fields(msg.media)
     rec.grouped_id = msg.grouped_id
+    post = post_of(msg)
+    if post is not None:
+        rec.post_chat_id, rec.post_message_id = post
     rec.reactions = reactions_list(msg.reactions, name_of)
     rec.inline_buttons = inline_buttons(msg.reply_markup)
     return rec
@@ -504,7 +563,7 @@ def chat_type(entity: Any) -> str:
     raise TypeError(f"not a chat entity: {type(entity).__name__}")
 
 
-def chat_record(entity: Any, *, members_count: int | None = None) -> ChatRecord:
+def chat_record(entity: Any, *, members_count: int | None = None, linked_chat_id: int | None = None) -> ChatRecord:
     if isinstance(entity, types.User):
         title = "Saved Messages" if entity.is_self else display_name(entity)
     else:
@@ -518,6 +577,8 @@ def chat_record(entity: Any, *, members_count: int | None = None) -> ChatRecord:
         members_count=count,
         is_left=bool(getattr(entity, "left", False)),
         source="telethon",
+        is_forum=is_forum(entity),
+        linked_chat_id=linked_chat_id,
     )
 
 
@@ -532,6 +593,13 @@ def user_record(user: types.User, *, bio: str | None = None) -> UserRecord:
         bio=bio,
         language_code=user.lang_code,
     )
+
+
+def owner_record(me: types.User, *, account_name: str | None = None) -> OwnerRecord:
+    """The logged-in account (``get_me()``) as the export's ``personal_information`` gives it: no phone number."""
+    return OwnerRecord(user_id=me.id, display_name=display_name(me), first_name=me.first_name,
+                       last_name=me.last_name, username=first_username(me), is_bot=bool(me.bot),
+                       language_code=me.lang_code, account_name=account_name)
 
 
 def entities_of(msg: Any) -> list[Any]:

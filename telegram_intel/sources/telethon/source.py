@@ -6,6 +6,12 @@ History is read oldest-first above a per-chat ``min_id`` cursor in batches of 10
 size); each batch is one transaction, and the cursor moves only after that commit. A run stopped
 at any point therefore resumes where the last commit left off, and re-reading a batch is a no-op.
 
+Several accounts: each ``TelethonSource`` is one account's session; the account (``get_me()``) is stored as an
+owner and every message records it, so a chat two accounts share is one chat whose messages list both.
+Forum topics come with the messages (topic service messages → ``telegram_topics``). Channel comments: for each
+post in a synced batch that has comments (``MessageReplies.comments``), the thread is read from the linked
+discussion group (``iter_messages(channel, reply_to=post)``) and stored under the group, linked to the post.
+
 Telegram limits: FloodWait up to ``flood_sleep_threshold`` seconds is slept (bounded retries);
 longer ones, and a takeout session awaiting approval, raise ``TelegramRetryLater`` with the
 seconds to wait, so the scheduler retries later instead of looping. Dropped connections are
@@ -26,7 +32,7 @@ from typing import Any
 from telethon import errors, utils
 from telethon.tl import functions, types
 
-from telegram_intel.lib.records import ChatRecord, MessageRecord, UserRecord
+from telegram_intel.lib.records import ChatRecord, MessageRecord, Record, UserRecord
 from telegram_intel.sources.base import SyncStore
 from telegram_intel.sources.telethon import mapping as tm
 from telegram_intel.sources.telethon.config import TelegramConfig
@@ -61,6 +67,7 @@ class ChatSyncResult:
     files_downloaded: int = 0
     batches: int = 0
     participants: int | None = None
+    comments: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +104,8 @@ class TelethonSource:
         self._chats_stored: set[int] = set()
         self._users_stored: set[int] = set()
         self._history_client: Any = None  # a takeout proxy while one is open
+        self.account_id: int | None = None  # the logged-in account (get_me), once known
+        self._linked: dict[int, int] = {}  # channel -> its discussion group (full_chat.linked_chat_id)
 
     # -- Telegram calls with FloodWait / disconnect handling ----------------------------------
     async def _wait_or_raise(self, exc: BaseException, attempt: int, what: str) -> None:
@@ -126,14 +135,30 @@ class TelethonSource:
             try:
                 full = await self._request(
                     lambda: self.client(functions.channels.GetFullChannelRequest(entity)), "reading channel info")
-                return full.full_chat.participants_count
             except errors.RPCError as exc:  # e.g. private channel we were removed from
                 self.log.warning(f"no member count for {utils.get_peer_id(entity)}: {exc}")
                 return None
+            linked = getattr(full.full_chat, "linked_chat_id", None)
+            if linked:
+                self._linked[utils.get_peer_id(entity)] = utils.get_peer_id(types.PeerChannel(linked))
+            return full.full_chat.participants_count
         return getattr(entity, "participants_count", None)
+
+    async def sync_account(self) -> int:
+        """The logged-in account → ``telegram_users`` (as an owner) and ``telegram_accounts``; returns its id."""
+        me = await self._request(lambda: self.client.get_me(), "reading the logged-in account")
+        if me is None:
+            raise TelegramNotAuthorized("the Telegram session is not logged in: run `telegram-intel login`")
+        self.peers[me.id] = me
+        await asyncio.to_thread(self.store.write, [tm.owner_record(me, account_name=self.config.account)])
+        self._users_stored.add(me.id)
+        self.account_id = me.id
+        return me.id
 
     async def sync_chats(self) -> list[tuple[Any, ChatRecord]]:
         """Dialogs → whitelist → ``telegram_chats``. Returns the selected (entity, record) pairs."""
+        if self.account_id is None:  # first: messages and cursors are the account's
+            await self.sync_account()
         allowed = self.config.allowed
         selected: dict[int, Any] = {}
 
@@ -152,9 +177,11 @@ class TelethonSource:
         await self._resolve_missing(selected)
         records = []
         for cid, entity in selected.items():
-            records.append(tm.chat_record(entity, members_count=await self._members_count(entity)))
+            count = await self._members_count(entity)
+            records.append(tm.chat_record(entity, members_count=count, linked_chat_id=self._linked.get(cid)))
         if records:
-            await asyncio.to_thread(self.store.write, records)
+            topics = [tm.general_topic(r.chat_id) for r in records if r.is_forum]
+            await asyncio.to_thread(self.store.write, [*records, *topics])
             self._chats_stored.update(r.chat_id for r in records)
         self.log.info(f"{len(records)} whitelisted chats")
         return [(selected[r.chat_id], r) for r in records]
@@ -274,17 +301,29 @@ class TelethonSource:
                 done += 1
         return done
 
-    async def store_messages(self, chat: Any, messages: list[Any]) -> tuple[Any, int]:
-        """Map, download and write messages of one chat in one transaction. Returns (stats, files)."""
+    async def store_messages(self, chat: Any, messages: list[Any], *, post: tuple[int, int] | None = None
+                             ) -> tuple[Any, int]:
+        """Map, download and write messages of one chat in one transaction. Returns (stats, files).
+
+        ``post``: the messages are the comments under this channel post (its chat id, message id)."""
         messages = [m for m in messages if isinstance(m, (types.Message, types.MessageService))]
         users = self._user_records(messages)
         records = [r for r in (tm.message_record(m, self.peers) for m in messages) if r is not None]
+        for rec in records:
+            rec.account_id = self.account_id
+            if post is not None and rec.post_chat_id is None:
+                rec.post_chat_id, rec.post_message_id = post
+        topics: list[Record] = [t for t in map(tm.topic_record, messages) if t is not None]
         cid = utils.get_peer_id(chat)
         # A chat row must exist before its messages (foreign key); once per chat and run.
-        head = [] if cid in self._chats_stored else [tm.chat_record(chat)]
+        head: list[Record] = []
+        if cid not in self._chats_stored:
+            head.append(tm.chat_record(chat, linked_chat_id=self._linked.get(cid)))
+            if tm.is_forum(chat):
+                head.append(tm.general_topic(cid))
         with tempfile.TemporaryDirectory(dir=self.storage_dir, prefix=".download-") as tmp:
             files = await self._attach_media(chat, messages, records, Path(tmp))
-            stats = await asyncio.to_thread(self.store.write, [*head, *users, *records])
+            stats = await asyncio.to_thread(self.store.write, [*head, *users, *topics, *records])
         # Remembered only after the commit, so a retried batch writes them again.
         self._chats_stored.add(cid)
         self._users_stored.update(u.user_id for u in users)
@@ -314,7 +353,7 @@ class TelethonSource:
                            ) -> ChatSyncResult:
         """New messages of one chat above its cursor (first run: full history, or back to ``since``)."""
         cid = utils.get_peer_id(entity)
-        before = await asyncio.to_thread(self.store.get_cursor, cid)
+        before = await asyncio.to_thread(self.store.get_cursor, cid, self.account_id or 0)
         result = ChatSyncResult(cid, tm.display_name(entity), before, before)
         attempt = 0
         while True:
@@ -330,7 +369,7 @@ class TelethonSource:
         return result
 
     async def _history_pass(self, entity: Any, result: ChatSyncResult, on_batch) -> None:
-        cursor = await asyncio.to_thread(self.store.get_cursor, result.chat_id)
+        cursor = await asyncio.to_thread(self.store.get_cursor, result.chat_id, self.account_id or 0)
         kwargs: dict[str, Any] = {"min_id": cursor, "reverse": True}
         if cursor == 0 and self.config.since is not None:
             kwargs["offset_date"] = self.config.since
@@ -346,11 +385,46 @@ class TelethonSource:
         if batch:
             await self._commit(entity, batch, result, on_batch)
 
+    async def sync_comments(self, channel: Any, posts: list[Any]) -> int:
+        """Comments under the given posts of a channel (those whose ``replies`` say they have some), read from the
+        linked discussion group and stored there, each linked to its post. Returns how many were stored."""
+        cid = utils.get_peer_id(channel)
+        done = 0
+        for post in posts:
+            replies = getattr(post, "replies", None)
+            if not (isinstance(replies, types.MessageReplies) and replies.comments and replies.replies):
+                continue
+            comments: list[Any] = []
+
+            async def scan(p=post) -> None:
+                comments.clear()
+                async for msg in self.client.iter_messages(channel, reply_to=p.id, reverse=True):
+                    comments.append(msg)
+
+            try:
+                await self._request(scan, f"reading comments of post {post.id} in {cid}")
+            except errors.RPCError as exc:  # e.g. the discussion group is private to us
+                self.log.warning(f"comments of post {post.id} in {cid} not read: {exc}")
+                continue
+            if not comments:
+                continue
+            group = getattr(comments[0], "chat", None) or self.peers.get(tm.marked_id(comments[0].peer_id))
+            if group is None:
+                group = await self._request(lambda: self.client.get_entity(comments[0].peer_id), "resolving a group")
+            self.peers[utils.get_peer_id(group)] = group
+            if replies.channel_id:
+                self._linked.setdefault(utils.get_peer_id(group), cid)
+            stats, _ = await self.store_messages(group, comments, post=(cid, post.id))
+            done += stats.messages_seen
+        return done
+
     async def _commit(self, entity: Any, batch: list[Any], result: ChatSyncResult, on_batch) -> None:
         stats, files = await self.store_messages(entity, batch)
+        if self.config.comments and isinstance(entity, types.Channel) and entity.broadcast:
+            result.comments += await self.sync_comments(entity, batch)
         # Only now, after the batch's transaction committed, may the cursor move past it.
         result.cursor_after = await asyncio.to_thread(
-            self.store.set_cursor, result.chat_id, max(m.id for m in batch))
+            self.store.set_cursor, result.chat_id, max(m.id for m in batch), self.account_id or 0)
         result.batches += 1
         result.messages_seen += stats.messages_seen
         result.messages_new += stats.messages_new

@@ -133,4 +133,39 @@ def test_sync_is_part_of_the_project_graph(monkeypatch):
     assert "telegram_sync" not in keys and {"telegram_chats", "telegram_users", "telegram_messages"} <= keys
     # enrichment orders after a sync: clean_messages reads the messages the sync writes
     assert dg.AssetKey("telegram_messages") in graph.get(dg.AssetKey("clean_messages")).parent_keys
-    assert [s.name for s in defs.schedules] == ["telegram_sync_schedule"]
+    # one schedule syncs Telegram; the other schedule of the project retries failed decision-engine actions
+    assert [s.name for s in defs.schedules if s.job_name == import_telegram_export_job.name] == ["telegram_sync_schedule"]
+
+
+class AccountsTelethonResource(TelethonSourceResource):
+    """The real resource with a client double per account session."""
+
+    def make_client(self, config):
+        return CLIENTS[config.session]
+
+
+def test_a_sync_reads_every_configured_account(engine, database_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_INTEL_STORAGE_DIR", raising=False)
+    second = f.user(888, "Second", None, "second", is_self=True)
+    for name, me in (("work", None), ("home", second)):
+        session = tmp_path / f"{name}.session"
+        session.touch()
+        client = build_client(dev_count=20)
+        if me is not None:
+            client.me = me
+        CLIENTS[str(session.resolve())] = client
+        monkeypatch.setenv(f"TELEGRAM_{name.upper()}_SESSION", str(session))
+    monkeypatch.setenv("TELEGRAM_ACCOUNTS", "work,home")
+    monkeypatch.setenv("TELEGRAM_HOME_ALLOWED_CHATS", str(DEV_ID))  # home syncs one chat only
+    telethon = AccountsTelethonResource(api_id="12345", api_hash=HASH, allowed_chats=ALLOWED, feature_enabled="true",
+                                        media_types="none", participants="false")
+    res = {"telegram": TelegramIntelResource(database_url=database_url, home=str(tmp_path / "home")),
+           "telethon": telethon}
+    assert sync(res).success
+    with engine.connect() as conn:
+        seen = conn.execute(sa.text(
+            "SELECT chat_id = :dev, account_ids, count(*) FROM telegram_messages GROUP BY 1, 2 ORDER BY 1"),
+            {"dev": DEV_ID}).all()
+        names = conn.execute(sa.text("SELECT name FROM telegram_accounts ORDER BY account_id")).scalars().all()
+    assert seen == [(False, [111], 13 + 30), (True, [111, 888], 20)]
+    assert names == ["work", "home"]

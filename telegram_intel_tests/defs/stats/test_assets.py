@@ -124,3 +124,49 @@ def test_statistics_equal_direct_counts_and_backfill(ti_env, engine, graph_sampl
     assert chats == within(exp_chats, day, day + timedelta(days=1), 1)
     assert users == within(exp_users, day, day + timedelta(days=1), 2)
     assert all(u[0] != gone for u in users)
+
+
+def test_reaction_statistics_from_the_forum_export(ti_env, engine, storage_dir):
+    """Reaction counts per chat/day/reaction and per user, against the hand-written export's own JSON."""
+    import json
+
+    from telegram_intel.defs.stats.assets import reaction_statistics, user_reactions
+    from telegram_intel.pipeline.ingest import import_export
+    from telegram_intel_tests.conftest import FIXTURES
+
+    path = FIXTURES / "hand-written" / "forum_reactions.result.json"
+    import_export(engine, path, storage_dir)
+    chat = json.loads(path.read_text())["chats"]["list"][0]
+    chat_id = -1001666000222
+    expected: dict = defaultdict(lambda: [0, 0])
+    received: dict = defaultdict(int)
+    given: dict = defaultdict(int)
+    for m in chat["messages"]:
+        for r in m.get("reactions", ()):
+            key = r.get("emoji") or r["type"]
+            expected[key][0] += 1
+            expected[key][1] += r["count"]
+            received[int(m["from_id"].removeprefix("user"))] += r["count"]
+            for p in r.get("recent", ()):
+                given[int(p["from_id"].removeprefix("user"))] += 1
+    day = date(2024, 3, 1)
+    with engine.begin() as conn:  # an opted-out reactor: neither row nor "given" count
+        conn.execute(sa.text("UPDATE telegram_users SET is_ignored = true WHERE user_id = 444"))
+
+    result = dg.materialize([reaction_statistics, user_reactions], partition_key=day.isoformat(), resources=RES)
+    assert result.success
+    assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()} == {
+        "reaction_statistics_match_messages": True, "user_reactions_no_opted_out_users": True}
+    with engine.connect() as conn:
+        stats = {r[0]: [r[1], r[2]] for r in conn.execute(sa.text(
+            "SELECT reaction, messages, reactions FROM reaction_statistics WHERE chat_id = :c AND day = :d"),
+            {"c": chat_id, "d": day})}
+        users = {r[0]: (r[1], r[2]) for r in conn.execute(sa.text(
+            "SELECT user_id, received, given FROM user_reactions WHERE chat_id = :c AND day = :d"),
+            {"c": chat_id, "d": day})}
+    assert stats == dict(expected) == {"👍": [2, 3], "paid": [1, 5], "🔥": [1, 3]}
+    assert users == {u: (received[u], given[u]) for u in set(received) | set(given) if u != 444}
+    assert users == {111: (1, 1), 333: (0, 2)}
+    meta = metadata(result, "reaction_statistics")
+    assert meta["reactions"] == 11 and meta["distinct_reactions"] == 3
+    assert "data:image/png;base64," in meta["top_reactions"]

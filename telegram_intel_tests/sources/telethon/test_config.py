@@ -14,6 +14,7 @@ from telethon import errors
 from telegram_intel.cli.live import register
 from telegram_intel.sources.telethon.config import (
     TelegramConfigError,
+    account_names,
     load_telegram_config,
     parse_allowed_chats,
 )
@@ -95,6 +96,11 @@ def test_cli_reports_config_errors_without_touching_the_network(tmp_path, monkey
     assert result.exit_code == 1 and "run `telegram-intel login` first" in result.output
     result = runner.invoke(main, ["login"], env={"TELEGRAM_API_ID": ""})
     assert result.exit_code == 1 and "TELEGRAM_API_ID is not set" in result.output
+    monkeypatch.setenv("TELEGRAM_ACCOUNTS", "work")
+    result = runner.invoke(main, ["sync", "--account", "play"])
+    assert result.exit_code == 1 and "account 'play' is not configured" in result.output
+    result = runner.invoke(main, ["listen", "--account", "work"])  # its own session, which is not there yet
+    assert result.exit_code == 1 and "telegram-work.session" in result.output
     assert {"login", "sync", "listen"} <= set(main.commands)
 
 
@@ -180,3 +186,35 @@ def test_cli_sync_runs_end_to_end_and_exits_75_on_long_flood_waits(ti_env, tmp_p
     assert (dev["chat_id"], dev["messages_new"], dev["cursor_after"]) == (DEV_ID, 20, 20)
     result = CliRunner().invoke(main, ["sync"])
     assert result.exit_code == 75 and "retry after 900 s" in result.stderr
+
+
+def test_each_account_has_its_own_session_and_whitelist(tmp_path):
+    work = tmp_path / "work.session"
+    work.touch()
+    (tmp_path / "telegram-home.session").touch()  # the default session of an account
+    e = env(tmp_path, TELEGRAM_ACCOUNTS="Work, home", TELEGRAM_WORK_SESSION=str(work),
+            TELEGRAM_WORK_ALLOWED_CHATS="@team_chat", TELEGRAM_HOME_MEDIA_TYPES="none")
+    assert account_names(e) == ["work", "home"]
+    w = load_telegram_config(e, account="work")
+    h = load_telegram_config(e, account="home")
+    assert (w.account, w.session, w.allowed.usernames) == ("work", str(work.resolve()), {"team_chat"})
+    # home has no whitelist of its own: the shared one; never the shared session, though
+    assert h.account == "home" and h.session.endswith("telegram-home.session")
+    assert h.allowed.ids == {-1001234567890} and h.media_types == frozenset() and w.media_types
+    assert w.api_id == h.api_id == 12345
+
+
+@pytest.mark.parametrize("over, account, message", [
+    ({"TELEGRAM_ACCOUNTS": "work"}, "play", "account 'play' is not configured: TELEGRAM_ACCOUNTS lists ['work']"),
+    ({"TELEGRAM_ACCOUNTS": "work, 9lives"}, "work", "'9lives' is not an account name"),
+    ({"TELEGRAM_ACCOUNTS": "work,work"}, "work", "names 'work' twice"),
+    ({"TELEGRAM_ACCOUNTS": "work"}, "work", "no Telegram session at"),
+    ({"TELEGRAM_ACCOUNTS": "work", "TELEGRAM_WORK_SESSION": "x", "TELEGRAM_WORK_ALLOWED_CHATS": ","}, "work",
+     "TELEGRAM_WORK_ALLOWED_CHATS is empty"),
+])
+def test_account_configuration_errors_say_what_to_fix(tmp_path, over, account, message):
+    (tmp_path / "x.session").touch()
+    over = {k: str(tmp_path / v) if k.endswith("_SESSION") else v for k, v in over.items()}
+    with pytest.raises(TelegramConfigError) as info:
+        load_telegram_config(env(tmp_path, **over), account=account)
+    assert message in str(info.value)

@@ -7,13 +7,17 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from telethon.tl import types
 
 from telegram_intel.db import sync_state as state
 from telegram_intel.db.sync_state import DatabaseSyncStore
+from telegram_intel.sources.telethon.config import parse_allowed_chats
 from telegram_intel.sources.telethon.source import TelegramRetryLater, TelethonSource
 from telegram_intel_tests.support import telethon_fakes as f
 from telegram_intel_tests.support.telethon import (
     ALICE,
+    BOB,
+    ME,
     DEV,
     DEV_ID,
     FAMILY_ID,
@@ -148,10 +152,10 @@ def test_sync_interrupted_after_any_batch_then_rerun_gives_identical_rows(engine
             calls = {"n": 0}
             real_set = state.set_cursor
 
-            def set_cursor(engine_, chat_id, last, real_set=real_set, calls=calls):
+            def set_cursor(engine_, chat_id, last, account_id=0, real_set=real_set, calls=calls):
                 if where == "before_cursor" and calls["n"] == k:
                     raise Crash()  # the batch committed, the cursor did not move
-                value = real_set(engine_, chat_id, last)
+                value = real_set(engine_, chat_id, last, account_id)
                 calls["n"] += 1
                 if where == "after_commit" and calls["n"] == k + 1:
                     raise Crash()
@@ -191,7 +195,7 @@ def test_long_flood_wait_ends_the_run_with_retry_after(engine, storage_dir):
         sync(engine, storage_dir, client, sleep=sleep)
     assert info.value.seconds == 3600 and "FloodWait" in str(info.value)
     assert sleep.waits == []  # no busy loop, no sleeping an hour in-process
-    assert state.get_cursor(engine, DEV_ID) == 100  # the first batch stays committed
+    assert state.get_cursor(engine, DEV_ID, ME.id) == 100  # the first batch stays committed
 
 
 def test_disconnects_are_retried_with_backoff_and_give_up_eventually(engine, storage_dir):
@@ -286,3 +290,76 @@ def test_a_remembered_id_the_session_cannot_resolve_falls_back_to_the_username(e
     _, results = sync(engine, storage_dir, client)
     assert NEWS_ID in {r.chat_id for r in results}
     assert [c for c in client.calls if c[0] == "get_entity"] == [("get_entity", NEWS_ID), ("get_entity", "newsch")]
+
+
+# -- several accounts, channel comments ----------------------------------------------------------------------------
+def test_two_accounts_sharing_a_chat_store_one_chat_and_who_saw_each_message(engine, storage_dir):
+    second = f.user(888, "Second", "Account", "second", is_self=True)
+    shared = f.channel(1500600700, "Shared Group")
+    shared_id = -1001500600700
+    msgs = [f.message(i, shared, f"m{i}", sender=ALICE) for i in range(1, 8)]
+    # The first account saw 1-5 (then left), the second joined later and sees 3-7.
+    first_client = f.FakeTelegramClient(me=ME, dialogs=[shared], others=[ALICE], messages={shared_id: msgs[:5]})
+    second_client = f.FakeTelegramClient(me=second, dialogs=[shared], others=[ALICE], messages={shared_id: msgs[2:]})
+    allowed = parse_allowed_chats(str(shared_id))
+    sync(engine, storage_dir, first_client, make_config(allowed=allowed, account="work", participants=False))
+    sync(engine, storage_dir, second_client, make_config(allowed=allowed, account="home", participants=False))
+
+    with engine.connect() as conn:
+        seen = dict(conn.execute(sa.text(
+            "SELECT message_id, account_ids FROM telegram_messages WHERE chat_id = :c"), {"c": shared_id}).all())
+        assert conn.execute(sa.text("SELECT count(*) FROM telegram_chats")).scalar() == 1
+        accounts = conn.execute(sa.text("SELECT account_id, name FROM telegram_accounts ORDER BY 1")).all()
+        owners = conn.execute(sa.text("SELECT user_id FROM telegram_users WHERE is_owner ORDER BY 1")).scalars().all()
+    assert seen == {1: [ME.id], 2: [ME.id], 3: [ME.id, 888], 4: [ME.id, 888], 5: [ME.id, 888], 6: [888], 7: [888]}
+    assert accounts == [(ME.id, "work"), (888, "home")]
+    assert owners == [ME.id, 888]
+    # Each account reads the chat from its own cursor (the second one still had to see 3-5).
+    assert state.get_cursor(engine, shared_id, ME.id) == 5 and state.get_cursor(engine, shared_id, 888) == 7
+
+
+def test_channel_comments_are_read_from_the_discussion_group_and_linked_to_their_post(engine, storage_dir):
+    channel = f.channel(1400500600, "Launch News", megagroup=False)
+    group = f.channel(1400500601, "Launch News Chat")
+    channel_id, group_id = -1001400500600, -1001400500601
+
+    def with_comments(n: int) -> types.MessageReplies:
+        return types.MessageReplies(replies=n, replies_pts=1, comments=True, channel_id=group.id)
+
+    posts = [f.message(1, channel, "we launched", replies=with_comments(2)),
+             f.message(2, channel, "no comments here", replies=with_comments(0))]
+    # The group's automatic copy of post 1, and the comments: replies in its thread.
+    copy = f.message(50, group, "we launched", fwd_from=types.MessageFwdHeader(
+        date=f.T0, from_id=types.PeerChannel(channel.id), channel_post=1,
+        saved_from_peer=types.PeerChannel(channel.id), saved_from_msg_id=1))
+    thread = [f.message(51, group, "congrats!", sender=ALICE,
+                        reply_to=types.MessageReplyHeader(reply_to_msg_id=50)),
+              f.message(52, group, "thanks", sender=BOB,
+                        reply_to=types.MessageReplyHeader(reply_to_msg_id=51, reply_to_top_id=50))]
+    client = f.FakeTelegramClient(me=ME, dialogs=[channel], others=[ALICE, BOB, group],
+                                  messages={channel_id: posts}, linked={channel_id: group_id},
+                                  threads={(channel_id, 1): thread})
+    _, results = sync(engine, storage_dir, client,
+                      make_config(allowed=parse_allowed_chats(str(channel_id)), participants=False))
+    assert results[0].comments == 2
+    assert [c for c in client.calls if c[0] == "iter_messages" and len(c) == 6] == [
+        ("iter_messages", channel_id, 0, None, None, 1)]  # post 2 says it has none: not asked for
+
+    with engine.connect() as conn:
+        comments = conn.execute(sa.text(
+            "SELECT chat_id, message_id, post_chat_id, post_message_id, account_ids FROM telegram_messages"
+            " WHERE post_chat_id IS NOT NULL ORDER BY 2")).all()
+        links = dict(conn.execute(sa.text("SELECT chat_id, linked_chat_id FROM telegram_chats")).all())
+    assert comments == [(group_id, 51, channel_id, 1, [ME.id]), (group_id, 52, channel_id, 1, [ME.id])]
+    assert links == {channel_id: group_id, group_id: channel_id}
+
+    # Reading the discussion group's own history later does not lose the links (it knows nothing of posts).
+    group_client = f.FakeTelegramClient(me=ME, dialogs=[group], others=[ALICE, BOB, channel],
+                                        messages={group_id: [copy, *thread]})
+    sync(engine, storage_dir, group_client, make_config(allowed=parse_allowed_chats(str(group_id)),
+                                                        participants=False))
+    with engine.connect() as conn:
+        linked = conn.execute(sa.text(
+            "SELECT message_id, post_message_id FROM telegram_messages WHERE chat_id = :g ORDER BY 1"),
+            {"g": group_id}).all()
+    assert linked == [(50, 1), (51, 1), (52, 1)]  # the copy links itself from its forward header

@@ -1,0 +1,1 @@
+"""MCP server over the derived data (read-only tools)."""
