@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -30,6 +29,7 @@ from telegram_intel.pipeline import contacts as Q
 from telegram_intel.pipeline import search as hybrid
 from telegram_intel.pipeline.ask import AskFilters, Asker, message_link
 from telegram_intel.pipeline.expertise import user_connections, user_expertise
+from telegram_intel.web.server import UvicornServer
 
 __all__ = ["HTTPServer", "build_server", "http_app"]
 
@@ -327,48 +327,18 @@ def http_app(server: MCPServer, *, token: str, host: str = "127.0.0.1", path: st
     return BearerToken(server.streamable_http_app(streamable_http_path=path, host=host), token)
 
 
-class HTTPServer:
-    """uvicorn serving :func:`http_app`; ``port=0`` picks a free port (bound at construction, so :attr:`url` is
-    known before :meth:`start`). ``serve_forever`` in the foreground, or ``start``/``stop`` in a thread."""
+class HTTPServer(UvicornServer):
+    """uvicorn serving :func:`http_app` (see :class:`UvicornServer` for binding and threads)."""
+
+    name = "telegram-intel-mcp"
 
     def __init__(self, server: MCPServer, *, token: str, host: str = "127.0.0.1", port: int = 8766,
                  path: str = "/mcp") -> None:
         import uvicorn
 
         self.path = path
-        family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host.strip("[]"), port))
-        self.sock.listen(64)
+        self._bind(host, port, 64)
         config = uvicorn.Config(http_app(server, token=token, host=host, path=path), lifespan="on",
                                 log_config=None, log_level=logging.WARNING, access_log=False,
                                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.sock.getsockname()[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}{self.path}"
-
-    def serve_forever(self) -> None:
-        self.server.run(sockets=[self.sock])
-
-    def start(self) -> HTTPServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="telegram-intel-mcp", daemon=True)
-        self._thread.start()
-        for _ in range(1000):
-            if self.server.started or not self._thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        if not self.server.started:
-            raise RuntimeError("the MCP HTTP server did not start")
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        if self._thread:
-            self._thread.join(timeout=10)
-        self.sock.close()

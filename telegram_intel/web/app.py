@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 import jinja2
@@ -91,6 +91,19 @@ def _date_arg(value: str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{name} must be a date like 2025-06-01") from None
+
+def _query_form(args: Mapping[str, str], what: str) -> tuple[str, int | None, str, str, date | None, date | None]:
+    """The Search and Ask forms' fields: text, chat, person, topic, from and to dates (checked)."""
+    q = args.get("q", "").strip()
+    if len(q) > 300:
+        raise BadRequest(f"{what} is too long (at most 300 characters)")
+    since = _date_arg(args.get("since"), "from")
+    until = _date_arg(args.get("until"), "to")
+    if since and until and until < since:
+        raise BadRequest("the 'to' date is before the 'from' date")
+    return (q, _int_arg(args.get("chat"), "chat"), args.get("person", "").strip()[:100],
+            args.get("topic", "").strip()[:100], since, until)
+
 
 
 def _fmt_dt(value: Any) -> str:
@@ -248,16 +261,7 @@ class ContactsUI:
     # ------------------------------------------------------------------------------------------------ Search
     def search_page(self, request: Request) -> Page:
         args = request.query_params
-        q = args.get("q", "").strip()
-        if len(q) > 300:
-            raise BadRequest("the search text is too long (at most 300 characters)")
-        chat_id = _int_arg(args.get("chat"), "chat")
-        person = args.get("person", "").strip()[:100]
-        topic = args.get("topic", "").strip()[:100]
-        since = _date_arg(args.get("since"), "from")
-        until = _date_arg(args.get("until"), "to")
-        if since and until and until < since:
-            raise BadRequest("the 'to' date is before the 'from' date")
+        q, chat_id, person, topic, since, until = _query_form(args, "the search text")
         chats = Q.chats(self.engine)
         ctx: dict[str, Any] = {"tab": "search", "q": q, "chat_id": chat_id, "person": person, "topic": topic,
                                "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
@@ -306,16 +310,7 @@ class ContactsUI:
 
     def ask_page(self, request: Request) -> Page:
         args = request.query_params
-        q = args.get("q", "").strip()
-        if len(q) > 300:
-            raise BadRequest("the question is too long (at most 300 characters)")
-        chat_id = _int_arg(args.get("chat"), "chat")
-        person = args.get("person", "").strip()[:100]
-        topic = args.get("topic", "").strip()[:100]
-        since = _date_arg(args.get("since"), "from")
-        until = _date_arg(args.get("until"), "to")
-        if since and until and until < since:
-            raise BadRequest("the 'to' date is before the 'from' date")
+        q, chat_id, person, topic, since, until = _query_form(args, "the question")
         ctx: dict[str, Any] = {"tab": "ask", "q": q, "chat_id": chat_id, "person": person, "topic": topic,
                                "since": since.isoformat() if since else "", "until": until.isoformat() if until else "",
                                "chats": [], "people_names": None, "topics": [], "answer": None}

@@ -79,9 +79,54 @@ def _h11_with_header_timeout(seconds: float) -> type[H11Protocol]:
     return HeaderTimeoutH11Protocol
 
 
-class WebServer:
-    """The contacts UI served by uvicorn; ``port=0`` picks a free port (the socket is bound at construction, so
-    :attr:`url` is known before :meth:`start`)."""
+class UvicornServer:
+    """A uvicorn server on a socket bound at construction (``port=0`` picks a free one, so :attr:`url` is known
+    before :meth:`start`): ``serve_forever`` in the foreground, or ``start``/``stop`` in a thread. Subclasses
+    build the ``uvicorn.Config`` and may extend :meth:`stop`."""
+
+    name = "telegram-intel-http"
+    path = ""
+
+    def _bind(self, host: str, port: int, backlog: int) -> None:
+        family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host.strip("[]"), port))
+        self.sock.listen(backlog)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}{self.path}"
+
+    def serve_forever(self) -> None:
+        """Serve until Ctrl+C / SIGTERM (in the main thread) or :meth:`stop`."""
+        self.server.run(sockets=[self.sock])
+
+    def start(self):
+        self._thread = threading.Thread(target=self.serve_forever, name=self.name, daemon=True)
+        self._thread.start()
+        for _ in range(1000):
+            if self.server.started or not self._thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not self.server.started:
+            raise RuntimeError(f"{self.name} did not start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.sock.close()
+
+
+class WebServer(UvicornServer):
+    """The contacts UI served by uvicorn."""
+
+    name = "telegram-intel-web"
 
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
                  quiet: bool = False, search_model: str | None = None, search_model_key: str | None = None,
@@ -96,11 +141,7 @@ class WebServer:
         self.app = create_app(engine, token=token, bind_host=host, search_model=search_model,
                               search_model_key=search_model_key, storage_dir=storage_dir,
                               body_timeout=body_timeout, log_requests=not quiet, ask_local_model=ask_local_model)
-        family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host.strip("[]"), port))
-        self.sock.listen(128)
+        self._bind(host, port, 128)
         config = uvicorn.Config(
             self.app,
             http=_h11_with_header_timeout(header_timeout),
@@ -118,32 +159,7 @@ class WebServer:
             timeout_graceful_shutdown=5,
         )
         self.server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.sock.getsockname()[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
-
-    def serve_forever(self) -> None:
-        """Serve until Ctrl+C / SIGTERM (in the main thread) or :meth:`stop`."""
-        self.server.run(sockets=[self.sock])
-
-    def start(self) -> "WebServer":
-        self._thread = threading.Thread(target=self.serve_forever, name="telegram-intel-web", daemon=True)
-        self._thread.start()
-        for _ in range(500):
-            if self.server.started or not self._thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        if not self.server.started:
-            raise RuntimeError("the web server did not start")
-        return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        if self._thread:
-            self._thread.join(timeout=10)
-        self.sock.close()
+        super().stop()
         self.app.state.ui.close()  # the Ask tab's local LLM server, when it started one
