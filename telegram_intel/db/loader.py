@@ -1,9 +1,11 @@
 """Idempotent bulk writer for normalized Telegram records.
 
 Every source (Desktop export, Telethon sync, live listener) writes through
-``TelegramWriter``. One batch is one transaction: messages whose key is not stored
-yet are COPYed (binary) straight into ``telegram_messages``; the rest go through a
-temp staging table and ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <changed>``.
+``TelegramWriter``. Each message's row is formatted once, in binary COPY form, into its batch's buffer, with a
+content hash (of those bytes, or the source's own: ``StoredMessageIndex`` lets an export skip messages stored with
+its hash before building them). One batch is one transaction: messages whose key is not stored
+yet are COPYed straight into ``telegram_messages``; stored ones with the same hash are left alone; the rest go
+through a temp staging table and ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE <changed>``.
 Replays change nothing; a newer (or same-date) version of a message replaces the stored
 one, which goes to ``telegram_message_edits`` (text, entities, edit date, and the previous
 values of whatever else changed, ``raw`` included); an older version never overwrites a
@@ -48,7 +50,8 @@ from sqlalchemy.engine import Engine
 
 from telegram_intel.lib.erasure import scrub_erased
 from telegram_intel.lib.media_store import MediaStore
-from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, TopicRecord, UserRecord
+from telegram_intel.lib import export_parser, records
+from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, TopicRecord, UnchangedMessages, UserRecord
 from telegram_intel.lib.resume import ResumePoint
 
 log = logging.getLogger(__name__)
@@ -439,7 +442,7 @@ class _Batch:
         """A message and its row (``TelegramWriter._message_row``): the row's bytes go into ``buf``."""
         buf = self.buf
         start = len(buf)
-        h = formatter.append(buf, row, rec.account_id, rec.files)
+        h = formatter.append(buf, row, rec.account_id, rec.files, rec.content_hash)
         d = row[_DATE]
         self.messages.append((rec.chat_id, rec.message_id, h, rec.account_id, row[_SENDER], d, start, len(buf)))
         if self.min_date is None or d < self.min_date:
@@ -459,11 +462,13 @@ def _json(value: Any) -> bytes | None:
         out = orjson.dumps(value, default=str)
     except orjson.JSONEncodeError:
         out = _json_slow(value)
+    return _nul_free(out)  # formatted into the batch's buffer at once, then dropped
+
+
+def _nul_free(out: bytes) -> bytes:
     # PostgreSQL text and jsonb cannot hold NUL; Telegram text occasionally does.
     # An escaped backslash before "u0000" is literal text, not a NUL: keep those.
-    if b"\\u0000" in out:
-        return _JSON_NUL.sub(rb"\1", out)
-    return out  # formatted into the batch's buffer at once, then dropped
+    return _JSON_NUL.sub(rb"\1", out) if b"\\u0000" in out else out
 
 
 def _json_slow(value: Any) -> bytes:
@@ -547,8 +552,11 @@ class _RowFormatter:
         types = psycopg.postgres.types
         self._tx.set_dumper_types([types[t].oid for t in _HASHED_TYPES], psycopg.pq.Format.BINARY)
 
-    def append(self, buf: bytearray, row: tuple, account: int | None, files: list[FileRecord]) -> int:
-        """Format ``row`` (MESSAGE_COLUMNS but account_ids) + account + hash at the end of ``buf``; the signed hash."""
+    def append(self, buf: bytearray, row: tuple, account: int | None, files: list[FileRecord],
+               content_hash: int | None = None) -> int:
+        """Format ``row`` (MESSAGE_COLUMNS but account_ids) + account + hash at the end of ``buf``; the signed hash.
+        ``content_hash``: the source's own hash of the message (``MessageRecord.content_hash``) instead of the row's,
+        with the files' state added."""
         # Binary COPY is strict: a wrong Python type raises here; psycopg's int4 dumper would silently write 0 for
         # an out-of-range value, so the one int4 column is checked first.
         duration = row[_DURATION]
@@ -563,19 +571,18 @@ class _RowFormatter:
             bad = ", ".join(f"{c}={v!r}" for c, v, t in zip(MESSAGE_COLUMNS, row, _HASHED_TYPES)
                             if v is not None and not _fits(v, t))
             raise BadRecordError(f"message {row[1]} of chat {row[0]}", bad or _problem(exc)) from exc
-        with memoryview(buf) as view:
-            hashed = view[start + 2:]  # not the field count
+        if content_hash is not None and not files:
+            value = content_hash
+        else:
+            with memoryview(buf) as view:
+                h = xxhash.xxh3_64(view[start + 2:] if content_hash is None else struct.pack("!q", content_hash))
             if files:
                 # Not the paths: a download lands in a new temporary path each time.
-                h = xxhash.xxh3_64(hashed)
                 h.update(orjson.dumps([(f.kind, f.status, f.file_name, f.mime_type, f.size, f.width, f.height,
                                         f.duration_seconds, f.sha256) for f in files]))
-                value = h.intdigest()
-            else:
-                value = xxhash.xxh3_64_intdigest(hashed)
-            hashed.release()
-        if value >= _SIGNED:
-            value -= _SIGNED << 1
+            value = h.intdigest()
+            if value >= _SIGNED:
+                value -= _SIGNED << 1
         buf[start:start + 2] = _FIELD_COUNT
         buf += account_field
         buf += _HASH_FIELD.pack(8, value)
@@ -653,6 +660,77 @@ def _scrub_references(rec: MessageRecord, erased: frozenset[int]) -> None:
                 value, n = scrub_erased(rec.raw[key], erased)
                 if n:
                     rec.raw = {**rec.raw, key: value}
+                    rec.raw_json = None  # the source's text of it is not what is stored
+
+
+# -- unchanged messages -------------------------------------------------------------------------------------------
+# A window of a chat's stored content hashes, from a message id on, seen by an account (any when None).
+_STORED_WINDOW = """
+SELECT message_id, content_hash FROM telegram_messages
+WHERE chat_id = %(chat)s AND message_id >= %(id)s AND content_hash IS NOT NULL
+  AND (%(account)s::bigint IS NULL OR account_ids @> ARRAY[%(account)s::bigint])
+ORDER BY message_id LIMIT %(limit)s
+"""
+_WINDOW_ROWS = 16_384
+_MAX_INT64 = (1 << 63) - 1
+
+
+@functools.cache
+def derivation_seed() -> int:
+    """Changes whenever the code that turns an exported message into its stored row does (the export parser, the
+    records, this writer): a source hash made with it matches a stored one only if this code stored that row, so an
+    upgraded parser rewrites what it now derives differently (through the comparing path, once)."""
+    h = xxhash.xxh3_64()
+    for file in (export_parser.__file__, records.__file__, __file__):
+        h.update(Path(file).read_bytes())
+    return h.intdigest()
+
+
+class StoredMessageIndex:
+    """``StoredMessages`` over the database: the stored content hashes of a chat, fetched a window of
+    ``_WINDOW_ROWS`` message ids at a time as the source asks in id order (an export lists a chat oldest first),
+    on a connection of its own. A chat asked out of order (windows that serve few messages) is no longer looked
+    up: its messages take the writer's path, which compares them on the server."""
+
+    def __init__(self, engine: Engine, seed: int | None = None) -> None:
+        self.engine = engine
+        self.seed = derivation_seed() if seed is None else seed
+        self._conn: psycopg.Connection | None = None
+        self._key: tuple[int, int | None] | None = None
+        self._lo = self._hi = 0
+        self._known: dict[int, int] = {}
+        self._served = 0
+        self._misfits: dict[tuple[int, int | None], int] = {}
+        self.windows = 0
+
+    def unchanged(self, chat_id: int, account_id: int | None, message_id: int, content_hash: int) -> bool:
+        if (chat_id, account_id) != self._key or not self._lo <= message_id <= self._hi:
+            if not self._fetch((chat_id, account_id), message_id):
+                return False
+        self._served += 1
+        return self._known.get(message_id) == content_hash
+
+    def _fetch(self, key: tuple[int, int | None], message_id: int) -> bool:
+        if key == self._key and self._served < 64:
+            self._misfits[key] = self._misfits.get(key, 0) + 1
+        if self._misfits.get(key, 0) > 8:
+            self._key, self._known = None, {}
+            return False
+        if self._conn is None:
+            self._conn = psycopg_connect(self.engine)
+            self._conn.autocommit = True
+        rows = self._conn.execute(_STORED_WINDOW, {"chat": key[0], "account": key[1], "id": message_id,
+                                                   "limit": _WINDOW_ROWS}).fetchall()
+        self.windows += 1
+        self._key, self._lo, self._served = key, message_id, 0
+        self._hi = rows[-1][0] if len(rows) == _WINDOW_ROWS else _MAX_INT64
+        self._known = dict(rows)
+        return True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class TelegramWriter:
@@ -700,7 +778,8 @@ class TelegramWriter:
             _jsonb(m.entities), m.reply_to_message_id, m.reply_to_peer_id, _text(m.forwarded_from),
             m.forwarded_from_id, _text(m.saved_from), _text(m.via_bot), bool(m.media_type or m.files), m.media_type,
             _short(m.mime_type, 128), m.duration_seconds, _short(m.action, 64), m.actor_id, m.grouped_id,
-            _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id, _json(m.raw),
+            _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id,
+            _json(m.raw) if m.raw_json is None else _nul_free(m.raw_json),
         )
 
     # -- main loop ------------------------------------------------------------
@@ -798,6 +877,11 @@ class TelegramWriter:
                     if len(batch.messages) >= self.batch_size or len(batch.buf) >= self.batch_bytes:
                         flush(batch)
                         batch, keys = _Batch(), set()
+                elif type(rec) is UnchangedMessages:
+                    with lock:
+                        _count_unchanged(stats, rec)
+                        if self.on_batch:
+                            self.on_batch(stats)
                 elif isinstance(rec, ChatRecord):
                     batch.chats.append(
                         (rec.chat_id, rec.type, _text(rec.title), _short(rec.username, 64), rec.members_count,
@@ -1031,6 +1115,18 @@ def _account(stats: LoadStats, batch: _Batch, counts: tuple[int, int, int, int])
         stats.min_date = batch.min_date
     if batch.max_date and (stats.max_date is None or batch.max_date > stats.max_date):
         stats.max_date = batch.max_date
+
+
+def _count_unchanged(stats: LoadStats, run: UnchangedMessages) -> None:
+    stats.messages_seen += run.count
+    stats.messages_unchanged += run.count
+    stats.chats.add(run.chat_id)
+    for d in (run.first_date, run.last_date):
+        if d is not None:
+            if stats.min_date is None or d < stats.min_date:
+                stats.min_date = d
+            if stats.max_date is None or d > stats.max_date:
+                stats.max_date = d
 
 
 def _merge_ranges(seen: dict[int, list[datetime]], ranges: tuple[list[int], list[datetime], list[datetime]]) -> None:

@@ -60,6 +60,7 @@ from itertools import chain
 from typing import Any
 
 import orjson
+import xxhash
 
 from telegram_intel.lib.records import (
     CHANNEL_ID_OFFSET,
@@ -69,8 +70,10 @@ from telegram_intel.lib.records import (
     MessageRecord,
     OwnerRecord,
     Record,
+    StoredMessages,
     TelegramDataError,
     TopicRecord,
+    UnchangedMessages,
     UserRecord,
     mark_channel_id,
     mark_group_id,
@@ -85,6 +88,10 @@ FULL_ACCOUNT = "full_account"
 ChatFilter = Callable[[ChatRecord], bool] | Collection[int] | None
 
 _loads = orjson.loads
+_dumps = orjson.dumps
+_xxh3 = xxhash.xxh3_64_intdigest
+_SIGNED = 1 << 63
+_SKIPPED_RUN = 4096  # unchanged messages reported at least this often (progress, checkpoints)
 _BATCH = 32  # records per internal batch; small for the same GC reason as _WINDOW
 _END = object()
 _UTC = timezone.utc
@@ -694,6 +701,28 @@ def _make_filter(chat_filter: ChatFilter) -> Callable[[ChatRecord], bool] | None
     return lambda chat: chat.chat_id in wanted
 
 
+def _content_hash(dumped: bytes, topic_id: int | None, seed: int) -> int:
+    """The stored content hash of an exported message: its JSON text (as orjson writes it, so the export's layout
+    does not matter) and its topic, with the seed of the code that derives its row (see ``StoredMessages``); signed
+    64-bit, as stored. Media files' state is added by the writer."""
+    if topic_id is not None:
+        dumped += b"\x00topic:%d" % topic_id
+    h = _xxh3(dumped, seed)
+    return h - (_SIGNED << 1) if h >= _SIGNED else h
+
+
+def _date_of(m: dict) -> datetime | None:
+    """The date of a message element already read once (an unchanged one), or None."""
+    try:
+        du = m.get("date_unixtime")
+        if du is not None:
+            return _from_ts(int(du), _UTC)
+        date = _from_iso(m.get("date"))
+        return date.replace(tzinfo=_UTC) if date.tzinfo is None else date
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 class _Parser:
     def __init__(self, path: str | os.PathLike, chat_filter: ChatFilter, account_id: int | None = None) -> None:
         self.path = os.fspath(path)
@@ -715,6 +744,8 @@ class _Parser:
         self.checkpoints = False
         self._main: _Stream | None = None
         self._done = 0
+        # What is stored already (see StoredMessages): unchanged messages are counted, not built.
+        self.stored: StoredMessages | None = None
 
     def error(self, where: str, problem: str) -> TelegramDataError:
         return TelegramDataError(self.source, where, problem)
@@ -919,9 +950,40 @@ class _Parser:
         out_mark = -1
         if point:
             append(point(rs, path, header, is_left))
+        stored = self.stored
+        seed = stored.seed if stored is not None else 0
+        skipped, first_skipped, last_skipped = 0, None, None
         try:
             chat_id = chat.chat_id
             for m in chain((first,), values):
+                dumped = h = None
+                if stored is not None:
+                    try:
+                        dumped = _dumps(m)
+                    except orjson.JSONEncodeError:  # beyond orjson (huge ints): built and hashed by the writer
+                        pass
+                    else:
+                        # Outside forums (a message's topic there depends on the messages before it): is it stored
+                        # exactly as this code would write it?
+                        if self._topics is None:
+                            h = _content_hash(dumped, None, seed)
+                            mid = m.get("id") if type(m) is dict else None
+                            if type(mid) is int and stored.unchanged(chat_id, self.account_id, mid, h):
+                                i += 1
+                                skipped += 1
+                                if first_skipped is None:
+                                    first_skipped = m
+                                last_skipped = m
+                                if skipped >= _SKIPPED_RUN:
+                                    append(self._unchanged(chat_id, skipped, first_skipped, last_skipped))
+                                    skipped, first_skipped = 0, None
+                                    if point and rs.mark[0] != out_mark:
+                                        out_mark = rs.mark[0]
+                                        append(point(rs, path, header, is_left))
+                                    yield out
+                                    out = []
+                                    append = out.append
+                                continue
                 rec = build(m, chat_id, path, i)
                 i += 1
                 if rec is None:
@@ -930,6 +992,10 @@ class _Parser:
                     out.extend(self._topic(rec, m, path, i - 1))
                 elif self._topics is not None:
                     self._place(rec)
+                if dumped is not None:
+                    rec.raw_json = dumped
+                    rec.content_hash = h if h is not None and rec.topic_id is None \
+                        else _content_hash(dumped, rec.topic_id, seed)
                 sid = rec.sender_id
                 if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
                     seen.add(sid)
@@ -944,12 +1010,20 @@ class _Parser:
                     out = []
                     append = out.append
         except TelegramDataError:
+            if skipped:
+                append(self._unchanged(chat_id, skipped, first_skipped, last_skipped))
             if out:
                 yield out  # what came before the bad spot still goes out
             raise
+        if skipped:
+            append(self._unchanged(chat_id, skipped, first_skipped, last_skipped))
         self._done += i
         if out:
             yield out
+
+    @staticmethod
+    def _unchanged(chat_id: int, count: int, first: dict, last: dict) -> UnchangedMessages:
+        return UnchangedMessages(chat_id, count, _date_of(first), _date_of(last))
 
     def _point(self, rs: _Stream, path: str, header: dict, is_left: bool) -> ResumePoint:
         """Where reading can resume: every message record yielded so far lies before it (see ``_Stream.mark``)."""
@@ -1214,7 +1288,7 @@ class _Parser:
 
 def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None,
                 account_id: int | None = None, checkpoints: bool = False,
-                resume: dict[str, Any] | None = None) -> Iterator[Record]:
+                resume: dict[str, Any] | None = None, stored: StoredMessages | None = None) -> Iterator[Record]:
     """Stream normalized records from a Telegram Desktop ``result.json``.
 
     ``chat_filter``: ``None`` (all chats), a callable taking the ``ChatRecord`` and
@@ -1233,11 +1307,16 @@ def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None,
     ``position`` of one such point: read on from there without reading the file before it (same file, same
     ``chat_filter``).
 
+    ``stored``: what the store holds (``StoredMessages``): each message outside a forum is hashed as it was read,
+    and one stored with that hash is counted in an ``UnchangedMessages`` record instead of being built; the others
+    carry their hash (``MessageRecord.content_hash``).
+
     Raises ``TelegramDataError`` for bad input; records before the bad spot have
     already been yielded.
     """
     parser = _Parser(path, chat_filter, account_id)
     parser.checkpoints = checkpoints
+    parser.stored = stored
     return chain.from_iterable(parser.batches(resume))
 
 

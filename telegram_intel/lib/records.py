@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 # Chat types we store (normalized from export `type` strings and Telethon entities).
 CHAT_TYPES = ("private", "bot", "saved", "group", "supergroup", "channel")
@@ -172,10 +172,38 @@ class MessageRecord:
     post_message_id: int | None = None
     # The user's own account (its user id) that saw this message; None = unknown.
     account_id: int | None = None
+    # Set by a source that hashes its own input (see StoredMessages): the stored content hash, and ``raw`` as the
+    # JSON text that hash was made from (the writer stores it instead of serializing ``raw`` again).
+    content_hash: int | None = None
+    raw_json: bytes | None = None
+
+
+@dataclass(slots=True)
+class UnchangedMessages:
+    """``count`` messages of a chat that a source found stored exactly as it would write them (see
+    ``StoredMessages``) and did not yield; the first and last one's dates."""
+
+    chat_id: int
+    count: int
+    first_date: datetime | None = None
+    last_date: datetime | None = None
+
+
+class StoredMessages(Protocol):
+    """What the store holds, for a source that can skip unchanged messages before building them.
+
+    A source hashes each message's own input (its JSON text, and whatever else of the source decides its stored row)
+    with ``seed`` (which changes whenever the code that derives rows changes); when the store holds that hash for the
+    message's key, seen by ``account_id`` (None: any), the source yields an ``UnchangedMessages`` count instead of
+    the record. Otherwise the record carries the hash (``MessageRecord.content_hash``) and the writer stores it."""
+
+    seed: int
+
+    def unchanged(self, chat_id: int, account_id: int | None, message_id: int, content_hash: int) -> bool: ...
 
 
 #: What a source yields (an ``OwnerRecord`` is a ``UserRecord``).
-Record = ChatRecord | UserRecord | MessageRecord | TopicRecord
+Record = ChatRecord | UserRecord | MessageRecord | TopicRecord | UnchangedMessages
 
 
 class TelegramDataError(ValueError):

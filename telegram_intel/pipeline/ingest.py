@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import xxhash
 from sqlalchemy.engine import Engine
 
-from telegram_intel.db.loader import BadRecordError, LoadStats, TelegramWriter, finish_resumed
+from telegram_intel.db.loader import BadRecordError, LoadStats, StoredMessageIndex, TelegramWriter, finish_resumed
 from telegram_intel.db.models import ImportCheckpoint, ImportRun
 from telegram_intel.lib.plots.charts import bar_chart_markdown
 from telegram_intel.lib.records import TelegramDataError
@@ -47,6 +47,9 @@ def ingest(
     had committed (``resume``; same file: size, mtime and content at both ends): the part before is not read
     again. Each message batch commits its checkpoint (``telegram_import_checkpoints``) with its rows; the run
     records where it started (``resumed_from``, ``resume_offset``).
+
+    Messages of an export stored exactly as this import would write them (same JSON, same deriving code, seen by
+    the same account, no media) are counted as unchanged before they are built (``StoredMessageIndex``).
     """
     exported = isinstance(source, DesktopExportSource)
     fingerprint = source_fingerprint(source.path) if exported else None
@@ -75,12 +78,13 @@ def ingest(
     writer = TelegramWriter(engine, storage_dir, batch_size=batch_size, on_batch=on_batch,
                             run_id=run_id if exported else None)
     stats = LoadStats()
+    stored = StoredMessageIndex(engine) if exported else None
     try:
         if exported:
             source.detect()
             with engine.begin() as conn:
                 conn.execute(sa.update(ImportRun).where(ImportRun.id == run_id).values(source_kind=source.kind))
-            records = source.records(checkpoints=True, resume=position)
+            records = source.records(checkpoints=True, resume=position, stored=stored)
         else:
             records = source.records()
         stats = writer.write(records)
@@ -95,6 +99,9 @@ def ingest(
     except BaseException as exc:
         _finish(engine, lock, run_id, "failed", stats, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        if stored is not None:
+            stored.close()
     _finish(engine, lock, run_id, "success", stats, None)
     return stats
 

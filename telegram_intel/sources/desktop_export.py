@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram_intel.lib.export_parser import ChatFilter, detect_export_kind, iter_export
-from telegram_intel.lib.records import Record
+from telegram_intel.lib.records import Record, StoredMessages
 
 
 @dataclass
@@ -33,7 +33,9 @@ class DesktopExportSource:
     def describe(self) -> str:
         return str(self.path)
 
-    def records(self, *, checkpoints: bool = False, resume: dict[str, Any] | None = None) -> Iterator[Record]:
-        """``checkpoints``/``resume``: resume points among the records, reading on from one (``iter_export``)."""
+    def records(self, *, checkpoints: bool = False, resume: dict[str, Any] | None = None,
+                stored: StoredMessages | None = None) -> Iterator[Record]:
+        """``checkpoints``/``resume``: resume points among the records, reading on from one; ``stored``: unchanged
+        messages are counted, not built (``iter_export``)."""
         return iter_export(self.path, chat_filter=self.chat_filter, account_id=self.account_id,
-                           checkpoints=checkpoints, resume=resume)
+                           checkpoints=checkpoints, resume=resume, stored=stored)
