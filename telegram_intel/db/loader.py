@@ -31,6 +31,7 @@ import logging
 import queue
 import re
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -195,10 +196,29 @@ FROM telegram_chats c WHERE c.chat_id = ANY(%s) AND c.is_forum AND m.chat_id = c
 
 # Whether anything is stored inside the batch's per-chat id ranges: an index range scan that finds nothing at all
 # for a fresh import (a join on every key would probe the index once per row), which then COPYs the whole batch.
-_ANY_STORED = """
-SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(chat_id, lo, hi)
-               JOIN telegram_messages m ON m.chat_id = r.chat_id AND m.message_id BETWEEN r.lo AND r.hi)
+_ANY_STORED = """EXISTS (SELECT FROM unnest(%(chats)s::bigint[], %(lo)s::bigint[], %(hi)s::bigint[]) AS r(chat_id, lo, hi)
+               JOIN telegram_messages m ON m.chat_id = r.chat_id AND m.message_id BETWEEN r.lo AND r.hi)"""
+
+
+def _batch_start_sql(any_stored: str) -> str:
+    """A batch's first statement, one round trip (each costs a writer thread a wait for the GIL): its checkpoint
+    (_CHECKPOINT), its chats locked (_LOCK_CHATS) and row triggers off for the COPY (only with ``bypass``), and
+    whether anything is stored in its ranges. The two settings at the connection's start (_writer_connect) and
+    this statement took a fresh batch from nine round trips to five."""
+    return f"""
+WITH checkpoint AS (
+    INSERT INTO telegram_import_checkpoints (run_id, batch, byte_offset, position, messages)
+    SELECT %(run)s::bigint, %(seq)s::int, %(offset)s::bigint, %(position)s::jsonb, %(messages)s::int
+    WHERE %(run)s::bigint IS NOT NULL
+), locked AS (
+    SELECT chat_id FROM telegram_chats WHERE %(bypass)s AND chat_id = ANY(%(chats)s) FOR KEY SHARE
+)
+SELECT (SELECT array_agg(chat_id) FROM locked), {any_stored},
+       CASE WHEN %(bypass)s THEN set_config('session_replication_role', 'replica', true) END
 """
+
+
+_BATCH_START = _batch_start_sql(_ANY_STORED)
 # Otherwise the server compares the batch's content hashes (and accounts) with the stored rows of those ranges
 # and names only the keys to write: new ones (false) and changed ones (true). A re-import that changes nothing gets
 # no rows back: per unchanged message the client only builds its row and hash, nothing is fetched or copied.
@@ -226,7 +246,7 @@ VALUES (%s, %s, %s, %s::jsonb, %s)
 # per-row RI trigger costs about 40% of COPY throughput): lock the batch's chats the way the
 # trigger would (FOR KEY SHARE: they cannot be deleted before we commit), fail if one is missing,
 # then COPY with row triggers off. Used only where it skips nothing else; see _row_trigger_bypass.
-_LOCK_CHATS = "SELECT chat_id FROM telegram_chats WHERE chat_id = ANY(%s) FOR KEY SHARE"
+# (In _BATCH_START: SELECT chat_id FROM telegram_chats WHERE chat_id = ANY(…) FOR KEY SHARE.)
 
 # Allowed to set session_replication_role (superuser, or PostgreSQL 15+ GRANT SET ON PARAMETER), and
 # the only trigger on telegram_messages that fires on INSERT is the chat foreign key's check.
@@ -238,6 +258,10 @@ SELECT has_parameter_privilege('session_replication_role', 'SET')
                 WHERE c.conrelid = 'telegram_messages'::regclass AND c.contype = 'f'
                   AND c.confrelid = 'telegram_chats'::regclass)]
    AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'telegram_messages'::regclass AND NOT t.tgisinternal)
+   -- the same for the files of new messages, whose one foreign key is their message's
+   AND (SELECT array_agg(c.confrelid::regclass::text) FROM pg_constraint c
+        WHERE c.conrelid = 'telegram_files'::regclass AND c.contype = 'f') = ARRAY['telegram_messages']
+   AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'telegram_files'::regclass AND NOT t.tgisinternal)
 """
 
 
@@ -615,6 +639,10 @@ def _writer_connect(engine: Engine) -> psycopg.Connection:
     # a scan of the whole table, an import quadratic in its size (25k msg/s at 1M messages; 45k with custom plans).
     conn = psycopg_connect(engine)
     conn.execute("SET plan_cache_mode = force_custom_plan")
+    # No WAL flush wait per batch (it was most of a small batch's time on a busy disk). Safe: a server crash can lose
+    # only the last batches' commits, with their checkpoints (the import resumes before them), and any later
+    # synchronous commit (a sync cursor, the run's end) flushes them first.
+    conn.execute("SET synchronous_commit = off")
     conn.commit()
     return conn
 
@@ -742,7 +770,7 @@ class TelegramWriter:
         storage_dir: Path,
         *,
         batch_size: int = 10_000,
-        batch_bytes: int = 1 << 20,
+        batch_bytes: int = int(__import__("os").environ.get("BB", 1 << 20)),
         writers: int = 2,
         on_batch: Callable[[LoadStats], None] | None = None,
         run_id: int | None = None,
@@ -784,6 +812,17 @@ class TelegramWriter:
 
     # -- main loop ------------------------------------------------------------
     def write(self, records: Iterable[ChatRecord | UserRecord | MessageRecord]) -> LoadStats:
+        # A writer thread back from the server waits for the GIL until the parsing thread lets go of it: up to the
+        # switch interval (5 ms by default), once per round trip, about ten per batch. A shorter interval only
+        # costs a switch when a writer is waiting (1M-message import: see bench/README.md, Import).
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, _SWITCH_INTERVAL))
+        try:
+            return self._write(records)
+        finally:
+            sys.setswitchinterval(switch)
+
+    def _write(self, records: Iterable[ChatRecord | UserRecord | MessageRecord]) -> LoadStats:
         stats = LoadStats()
         started = time.perf_counter()
         handoff: queue.Queue[_Batch | None] = queue.Queue(maxsize=self.writers)
@@ -957,24 +996,24 @@ class TelegramWriter:
         staging and the upsert."""
         new = updated = edits = unchanged = 0
         files = batch.files
+        replica = checkpointed = False
         with conn.transaction(), conn.cursor() as cur:
-            # No WAL flush wait per batch (it was most of a small batch's time on a busy disk). Safe: a server crash
-            # can lose only the last batches' commits, with their checkpoints (the import resumes before them), and
-            # any later synchronous commit (a sync cursor, the run's end) flushes them first.
-            cur.execute("SET LOCAL synchronous_commit = off")
             if batch.messages:
                 fresh, known = batch.messages, []
                 if fast_path:
                     ranges = _key_ranges(batch.messages)
-                    if bypass:
-                        cur.execute(_LOCK_CHATS, (ranges[0],))
-                        missing = set(ranges[0]) - {r[0] for r in cur.fetchall()}
-                        if missing:
-                            raise MissingChatError(
-                                f"messages refer to chat(s) not stored: {sorted(missing)}; write the chat first"
-                            )
-                    cur.execute(_ANY_STORED, ranges)
-                    if cur.fetchone()[0]:
+                    at = batch.resume
+                    cur.execute(_BATCH_START, {
+                        "run": self.run_id, "seq": batch.seq, "offset": at.offset if at else None,
+                        "position": orjson.dumps(at.position).decode() if at else None,
+                        "messages": len(batch.messages), "bypass": bypass,
+                        "chats": ranges[0], "lo": ranges[1], "hi": ranges[2]})
+                    locked, stored, _ = cur.fetchone()
+                    checkpointed, replica = True, bypass
+                    if bypass and (missing := set(ranges[0]).difference(locked or ())):
+                        raise MissingChatError(
+                            f"messages refer to chat(s) not stored: {sorted(missing)}; write the chat first")
+                    if stored:
                         rows = batch.messages
                         # Text arrays: psycopg's list dumper costs ≈ 1 µs per element in Python.
                         accounts = [] if all(r[_M_ACCOUNT] is None for r in rows) else [
@@ -991,13 +1030,13 @@ class TelegramWriter:
                 else:
                     fresh, known = [], batch.messages
                 if fresh:
-                    if bypass:
-                        cur.execute("SET LOCAL session_replication_role = replica")
                     with cur.copy(f"COPY telegram_messages ({_cols}) FROM STDIN (FORMAT BINARY)") as copy:
                         _copy_rows(copy, batch, None if fresh is batch.messages else fresh)
-                    if bypass:
-                        cur.execute("SET LOCAL session_replication_role = origin")
                     new = len(fresh)
+                if replica and known:
+                    # Row triggers stay off only for new messages and their files (whose one foreign key, to
+                    # their message, holds: the message is written in this transaction; ≈ 0.3 ms per file row).
+                    cur.execute("SET LOCAL session_replication_role = origin")
                 if known:
                     with cur.copy(f"COPY stage_messages ({_cols}) FROM STDIN (FORMAT BINARY)") as copy:
                         _copy_rows(copy, batch, None if known is batch.messages else known)
@@ -1018,7 +1057,7 @@ class TelegramWriter:
                     for row in files:
                         copy.write_row(row)
                 cur.execute(_UPSERT_FILES)
-            if self.run_id is not None:
+            if self.run_id is not None and not checkpointed:
                 at = batch.resume
                 cur.execute(_CHECKPOINT, (self.run_id, batch.seq, at.offset if at else None,
                                           orjson.dumps(at.position).decode() if at else None, len(batch.messages)))
@@ -1052,6 +1091,7 @@ class BadRecordError(ValueError):
 
 
 _INT32 = range(-(1 << 31), 1 << 31)
+_SWITCH_INTERVAL = 0.0002  # seconds
 _ATTEMPTS = 3  # of a batch that keeps losing deadlocks to concurrent writers
 # What the server says about a value it cannot take (a safety net behind the checks while rows are built): bad
 # input, reported like any other, not a database failure.

@@ -258,8 +258,7 @@ def test_concurrent_insert_race_falls_back_to_upsert(engine, storage_dir, monkey
 
     TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(1), msg(2)])
     # Pretend the existence check saw nothing: the direct COPY then hits the unique key.
-    monkeypatch.setattr(loader, "_ANY_STORED", "SELECT %s::bigint[] IS NULL AND %s::bigint[] IS NULL "
-                        "AND %s::bigint[] IS NULL")
+    monkeypatch.setattr(loader, "_BATCH_START", loader._batch_start_sql("false"))
     stats = TelegramWriter(engine, storage_dir).write(
         chat_and_users() + [msg(1), msg(2, "edited", edit=T0 + timedelta(hours=1)), msg(3)]
     )
