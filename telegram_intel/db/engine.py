@@ -6,15 +6,19 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from telegram_intel.config import Settings, load_settings
 from telegram_intel.db.embedded import embedded_server
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+_VERSIONS = _ALEMBIC_INI.parent / "migrations" / "versions"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -25,13 +29,35 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config(str(_ALEMBIC_INI))
     cfg.set_main_option("script_location", str(_ALEMBIC_INI.parent / "migrations"))
     return cfg
 
 
+def schema_head() -> str:
+    """The newest migration's revision: its file name (the convention ``NNNN_name.py`` = revision ``NNNN_name``,
+    checked by the tests), read without loading alembic."""
+    return max(p.stem for p in _VERSIONS.glob("[0-9]*.py"))
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database's schema is the newest migration's."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == schema_head()
+    except sa.exc.ProgrammingError:  # no schema yet
+        return False
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema (idempotent)."""
+    """Create or upgrade the schema (idempotent). A database already at the head is left without loading alembic
+    and the migrations (a third of a short command's start-up, and ≈ 10 MiB)."""
+    if revision == "head" and at_head(engine):
+        return
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         # Serialize concurrent upgrades (several Dagster runs may start at once).

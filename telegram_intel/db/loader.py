@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import json
 import logging
 import queue
@@ -278,6 +279,10 @@ def _row_trigger_bypass(conn: psycopg.Connection) -> bool:
 
 
 def _key_ranges(rows: list[tuple]) -> tuple[list[int], list[int], list[int]]:
+    chats = set(map(_FIRST, rows))
+    if len(chats) == 1:  # the common case, at C speed
+        ids = list(map(_SECOND, rows))
+        return list(chats), [min(ids)], [max(ids)]
     ranges: dict[int, list[int]] = {}
     for row in rows:
         r = ranges.get(row[0])
@@ -547,6 +552,7 @@ _SIGNED = 1 << 63
 
 # What the writer keeps per message of a batch (its row is in the batch's buffer, bytes start:end).
 _M_CHAT, _M_ID, _M_HASH, _M_ACCOUNT, _M_SENDER, _M_DATE, _M_START, _M_END = range(8)
+_FIRST, _SECOND = operator.itemgetter(_M_CHAT), operator.itemgetter(_M_ID)
 
 
 @functools.lru_cache(maxsize=256)
@@ -807,7 +813,7 @@ class TelegramWriter:
             m.forwarded_from_id, _text(m.saved_from), _text(m.via_bot), bool(m.media_type or m.files), m.media_type,
             _short(m.mime_type, 128), m.duration_seconds, _short(m.action, 64), m.actor_id, m.grouped_id,
             _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id,
-            _json(m.raw) if m.raw_json is None else _nul_free(m.raw_json),
+            _json(m.raw) if m.raw_json is None else m.raw_json,
         )
 
     # -- main loop ------------------------------------------------------------

@@ -359,7 +359,7 @@ class _Stream:
     Positions are byte offsets, so error messages can point into the file.
     """
 
-    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs", "mark", "indent")
+    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs", "mark", "indent", "nul")
 
     def __init__(self, f, source: str, chunk: int | None = None, offset: int = 0) -> None:
         self.source = source
@@ -367,6 +367,7 @@ class _Stream:
         self.buf = b""
         self.pos = 0
         self.eof = False
+        self.nul = True  # see values()
         self._base = offset  # file offset of buf[0]
         self._chunk = chunk or _CHUNK
         # strict=False: raw control characters inside strings are tolerated, not fatal.
@@ -622,6 +623,8 @@ class _Stream:
             if cut > pos:
                 cut += keep
                 got = batch(b"[" + buf[pos:cut] + b"]")
+                # Whether a value of the run may hold an escaped NUL (see ``may_hold_nul``): one scan per run.
+                self.nul = got is None or buf.find(b"\\u0000", pos, cut) >= 0
                 if got is None:
                     # Not the layout we guessed, or bad JSON: decode the next element alone.
                     # A repaired exporter bug explains the failure; anything else ends batching.
@@ -644,6 +647,7 @@ class _Stream:
             else:
                 self.pos = pos
                 start = self._base + pos  # a file offset: value() may refill and move the buffer
+                self.nul = True
                 obj = self.value(f"{where}[{i}]", window)
                 buf, end = self.buf, self.pos
                 size = self._base + end - start
@@ -993,7 +997,10 @@ class _Parser:
                 elif self._topics is not None:
                     self._place(rec)
                 if dumped is not None:
-                    rec.raw_json = dumped
+                    # raw_json holds no escaped NUL (the writer stores it as it is); the rare run that may have
+                    # one is checked per message.
+                    if not rs.nul or b"\\u0000" not in dumped:
+                        rec.raw_json = dumped
                     rec.content_hash = h if h is not None and rec.topic_id is None \
                         else _content_hash(dumped, rec.topic_id, seed)
                 sid = rec.sender_id
