@@ -731,6 +731,8 @@ class StoredMessageIndex:
         self.seed = derivation_seed() if seed is None else seed
         self._conn: psycopg.Connection | None = None
         self._key: tuple[int, int | None] | None = None
+        self._chat: int | None = None
+        self._account: int | None = None
         self._lo = self._hi = 0
         self._known: dict[int, int] = {}
         self._served = 0
@@ -738,7 +740,7 @@ class StoredMessageIndex:
         self.windows = 0
 
     def unchanged(self, chat_id: int, account_id: int | None, message_id: int, content_hash: int) -> bool:
-        if (chat_id, account_id) != self._key or not self._lo <= message_id <= self._hi:
+        if chat_id != self._chat or account_id != self._account or not self._lo <= message_id <= self._hi:
             if not self._fetch((chat_id, account_id), message_id):
                 return False
         self._served += 1
@@ -748,7 +750,7 @@ class StoredMessageIndex:
         if key == self._key and self._served < 64:
             self._misfits[key] = self._misfits.get(key, 0) + 1
         if self._misfits.get(key, 0) > 8:
-            self._key, self._known = None, {}
+            self._key, self._chat, self._known = None, None, {}
             return False
         if self._conn is None:
             self._conn = psycopg_connect(self.engine)
@@ -757,6 +759,7 @@ class StoredMessageIndex:
                                                    "limit": _WINDOW_ROWS}).fetchall()
         self.windows += 1
         self._key, self._lo, self._served = key, message_id, 0
+        self._chat, self._account = key
         self._hi = rows[-1][0] if len(rows) == _WINDOW_ROWS else _MAX_INT64
         self._known = dict(rows)
         return True
@@ -776,7 +779,7 @@ class TelegramWriter:
         storage_dir: Path,
         *,
         batch_size: int = 10_000,
-        batch_bytes: int = int(__import__("os").environ.get("BB", 1 << 20)),
+        batch_bytes: int = 4 << 20,
         writers: int = 2,
         on_batch: Callable[[LoadStats], None] | None = None,
         run_id: int | None = None,
@@ -790,8 +793,8 @@ class TelegramWriter:
         self.writers = max(1, writers)
         self.media = MediaStore(storage_dir)
         self.batch_size = batch_size
-        # A batch also ends at this much source JSON: what waits for or sits in the writers stays bounded (peak
-        # RSS), whatever the messages' size.
+        # A batch also ends at this many bytes of rows: what waits for or sits in the writers stays bounded (peak
+        # RSS), whatever the messages' size (4 MiB ≈ 6,000 messages of a generated export; bench/README.md).
         self.batch_bytes = batch_bytes
         self.on_batch = on_batch
 
@@ -897,13 +900,14 @@ class TelegramWriter:
         forums: set[int] = set()  # chats known to be forums: General gets their topic-less messages at the end
         erased = erased_ids(meta_conn)
         try:
+            message_row, batch_size, batch_bytes = self._message_row, self.batch_size, self.batch_bytes
             for rec in records:
                 if failure:
                     break
                 if erased and drop_erased(rec, erased):
                     stats.erased_skipped += 1
                     continue
-                if isinstance(rec, MessageRecord):
+                if type(rec) is MessageRecord:
                     key = (rec.chat_id, rec.message_id)
                     if key in keys:  # a key twice in one batch: the later version goes in the next one,
                         flush(batch)
@@ -913,13 +917,13 @@ class TelegramWriter:
                         batch, keys = _Batch(), set()
                     keys.add(key)
                     try:
-                        row = self._message_row(rec)
+                        row = message_row(rec)
                     except (TypeError, ValueError) as exc:  # see _json
                         raise BadRecordError(f"message {rec.message_id} of chat {rec.chat_id}", _problem(exc)) from exc
                     batch.add(formatter, rec, row)
-                    for f in rec.files:
-                        batch.files.append(self._file_row(rec, f))
-                    if len(batch.messages) >= self.batch_size or len(batch.buf) >= self.batch_bytes:
+                    if rec.files:
+                        batch.files.extend([self._file_row(rec, f) for f in rec.files])
+                    if len(batch.messages) >= batch_size or len(batch.buf) >= batch_bytes:
                         flush(batch)
                         batch, keys = _Batch(), set()
                 elif type(rec) is UnchangedMessages:
