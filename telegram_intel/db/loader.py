@@ -813,13 +813,25 @@ class TelegramWriter:
 
     @staticmethod
     def _message_row(m: MessageRecord) -> tuple:
+        raw = m.raw_json
+        if raw is not None:
+            # The source's JSON text of the message holds no NUL (MessageRecord.raw_json), so neither do the strings
+            # derived from it: only the short columns are cut to fit.
+            mime, action = m.mime_type, m.action
+            return (
+                m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, m.sender_name, m.text,
+                _jsonb(m.entities), m.reply_to_message_id, m.reply_to_peer_id, m.forwarded_from, m.forwarded_from_id,
+                m.saved_from, m.via_bot, bool(m.media_type or m.files), m.media_type,
+                mime if mime is None or len(mime) <= 128 else mime[:128], m.duration_seconds,
+                action if action is None or len(action) <= 64 else action[:64], m.actor_id, m.grouped_id,
+                _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id, raw,
+            )
         return (
             m.chat_id, m.message_id, m.kind, m.date, m.edit_date, m.sender_id, _text(m.sender_name), _text(m.text),
             _jsonb(m.entities), m.reply_to_message_id, m.reply_to_peer_id, _text(m.forwarded_from),
             m.forwarded_from_id, _text(m.saved_from), _text(m.via_bot), bool(m.media_type or m.files), m.media_type,
             _short(m.mime_type, 128), m.duration_seconds, _short(m.action, 64), m.actor_id, m.grouped_id,
-            _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id,
-            _json(m.raw) if m.raw_json is None else m.raw_json,
+            _jsonb(m.reactions), _jsonb(m.inline_buttons), m.topic_id, m.post_chat_id, m.post_message_id, _json(m.raw),
         )
 
     # -- main loop ------------------------------------------------------------

@@ -956,6 +956,7 @@ class _Parser:
             append(point(rs, path, header, is_left))
         stored = self.stored
         seed = stored.seed if stored is not None else 0
+        unchanged = stored.unchanged if stored is not None else None
         skipped, first_skipped, last_skipped = 0, None, None
         try:
             chat_id = chat.chat_id
@@ -970,9 +971,11 @@ class _Parser:
                         # Outside forums (a message's topic there depends on the messages before it): is it stored
                         # exactly as this code would write it?
                         if self._topics is None:
-                            h = _content_hash(dumped, None, seed)
+                            h = _xxh3(dumped, seed)  # _content_hash(dumped, None, seed), inline
+                            if h >= _SIGNED:
+                                h -= _SIGNED << 1
                             mid = m.get("id") if type(m) is dict else None
-                            if type(mid) is int and stored.unchanged(chat_id, self.account_id, mid, h):
+                            if type(mid) is int and unchanged(chat_id, self.account_id, mid, h):
                                 i += 1
                                 skipped += 1
                                 if first_skipped is None:
