@@ -1140,11 +1140,20 @@ def _refusal(exc: Exception) -> str:
 def _copy_rows(copy: psycopg.Copy, batch: _Batch, messages: list[tuple] | None) -> None:
     """Send the batch's formatted rows (all of them, or those of ``messages``) as one binary COPY stream."""
     copy.write(_COPY_HEADER)
-    if messages is None:
-        copy.write(batch.buf)
-    else:
-        with memoryview(batch.buf) as view:
-            copy.write(b"".join([view[m[_M_START]:m[_M_END]] for m in messages]))
+    # Slices of a view, not of the bytearray (which would copy them); adjacent rows go out as one slice.
+    with memoryview(batch.buf) as view:
+        if messages is None:
+            copy.write(view)
+        else:
+            start = end = -1
+            for m in messages:
+                if m[_M_START] != end:
+                    if end > start:
+                        copy.write(view[start:end])
+                    start = m[_M_START]
+                end = m[_M_END]
+            if end > start:
+                copy.write(view[start:end])
     copy.write(_COPY_TRAILER)
 
 
