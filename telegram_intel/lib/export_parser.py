@@ -623,7 +623,7 @@ class _Stream:
             if cut > pos:
                 cut += keep
                 got = batch(b"[" + buf[pos:cut] + b"]")
-                # Whether a value of the run may hold an escaped NUL (see ``may_hold_nul``): one scan per run.
+                # Whether a value of the run may hold an escaped NUL (_messages checks each message only then).
                 self.nul = got is None or buf.find(b"\\u0000", pos, cut) >= 0
                 if got is None:
                     # Not the layout we guessed, or bad JSON: decode the next element alone.
@@ -968,13 +968,15 @@ class _Parser:
                     except orjson.JSONEncodeError:  # beyond orjson (huge ints): built and hashed by the writer
                         pass
                     else:
-                        # Outside forums (a message's topic there depends on the messages before it): is it stored
-                        # exactly as this code would write it?
-                        if self._topics is None:
+                        # Outside forums (a message's topic there depends on the messages before it), and not a
+                        # topic's creation or edit (the parser learns the forum from it): stored exactly as this code
+                        # would write it?
+                        if self._topics is None and type(m) is dict and (
+                                type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS):
                             h = _xxh3(dumped, seed)  # _content_hash(dumped, None, seed), inline
                             if h >= _SIGNED:
                                 h -= _SIGNED << 1
-                            mid = m.get("id") if type(m) is dict else None
+                            mid = m.get("id")
                             if type(mid) is int and unchanged(chat_id, self.account_id, mid, h):
                                 i += 1
                                 skipped += 1

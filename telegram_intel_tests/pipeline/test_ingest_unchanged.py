@@ -167,3 +167,22 @@ def test_a_chat_asked_out_of_order_stops_being_looked_up(engine, storage_dir):
         assert newest_first.windows <= 10
     finally:
         newest_first.close()
+
+
+TOPICS = ("SELECT chat_id, topic_id, title, icon_emoji_id, icon_color, creator_id, created_date, edited_date "
+          "FROM telegram_topics ORDER BY 1, 2")
+
+
+def test_a_forum_reimport_keeps_its_topics_and_rows(engine, storage_dir, fixtures_dir):
+    path = fixtures_dir / "hand-written" / "forum_reactions.result.json"
+    import_export(engine, path, storage_dir)
+    with engine.connect() as conn:
+        topics = conn.execute(sa.text(TOPICS)).all()
+    before = physical(engine)
+    again = import_export(engine, path, storage_dir)
+    assert (again.messages_new, again.messages_updated) == (0, 0)
+    assert again.messages_unchanged == again.messages_seen > 0
+    assert physical(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(TOPICS)).all() == topics
+        assert conn.execute(sa.text("SELECT count(*) FROM telegram_messages WHERE topic_id IS NULL")).scalar() == 0
