@@ -206,7 +206,7 @@ _ANY_STORED = """EXISTS (SELECT FROM unnest(%(chats)s::bigint[], %(lo)s::bigint[
 
 def _batch_start_sql(any_stored: str) -> str:
     """A batch's first statement, one round trip (each costs a writer thread a wait for the GIL): its checkpoint
-    (_CHECKPOINT), its chats locked (_LOCK_CHATS) and row triggers off for the COPY (only with ``bypass``), and
+    (_CHECKPOINT), its chats locked (see _BYPASS_CHECK) and row triggers off for the COPY (only with ``bypass``), and
     whether anything is stored in its ranges. The two settings at the connection's start (_writer_connect) and
     this statement took a fresh batch from nine round trips to five."""
     return f"""
@@ -522,8 +522,8 @@ class _PassThrough(psycopg.types.string.BytesBinaryDumper):
 
     The rows are built by ``_message_row`` (``_json``/``_jsonb``), so the bytes go out as they
     are: no str decode here and no re-encode in psycopg (≈ 3 µs of the client's ≈ 15 µs per
-    message, and the client is the import's critical path). Registered only on the writer's
-    own connections, for the columns ``set_types`` names.
+    message, and the client is the import's critical path). Registered only in ``_RowFormatter``'s
+    own adapters, for the columns it formats.
     """
 
 
