@@ -67,6 +67,9 @@ class _NothingStored:
     def unchanged(self, chat_id: int, account_id: int | None, message_id: int, content_hash: int) -> bool:
         return False
 
+    def stored_hashes(self, chat_id: int, account_id: int | None, first_id: int, last_id: int, count: int) -> set:
+        return set()
+
 
 def rows(path: Path) -> None:
     formatter, batch = _RowFormatter(), _Batch()

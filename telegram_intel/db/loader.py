@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -710,6 +711,7 @@ ORDER BY message_id LIMIT %(limit)s
 """
 _WINDOW_ROWS = 16_384
 _MAX_INT64 = (1 << 63) - 1
+_MAX_UINT64 = (1 << 64) - 1
 
 
 @functools.cache
@@ -738,6 +740,7 @@ class StoredMessageIndex:
         self._account: int | None = None
         self._lo = self._hi = 0
         self._known: dict[int, int] = {}
+        self._hashes: set[int] | None = None  # the window's hashes, unsigned (stored_hashes)
         self._served = 0
         self._misfits: dict[tuple[int, int | None], int] = {}
         self.windows = 0
@@ -748,6 +751,18 @@ class StoredMessageIndex:
                 return False
         self._served += 1
         return self._known.get(message_id) == content_hash
+
+    def stored_hashes(self, chat_id: int, account_id: int | None, first_id: int, last_id: int,
+                      count: int) -> AbstractSet[int] | None:
+        if chat_id != self._chat or account_id != self._account or not self._lo <= first_id <= self._hi:
+            if not self._fetch((chat_id, account_id), first_id):
+                return None
+        if last_id > self._hi:
+            return None  # past this window: asked per message, which moves the window on
+        self._served += count
+        if self._hashes is None:
+            self._hashes = {h & _MAX_UINT64 for h in self._known.values()}
+        return self._hashes
 
     def _fetch(self, key: tuple[int, int | None], message_id: int) -> bool:
         if key == self._key and self._served < 64:
@@ -765,6 +780,7 @@ class StoredMessageIndex:
         self._chat, self._account = key
         self._hi = rows[-1][0] if len(rows) == _WINDOW_ROWS else _MAX_INT64
         self._known = dict(rows)
+        self._hashes = None
         return True
 
     def close(self) -> None:

@@ -54,9 +54,9 @@ import json
 import os
 import re
 import reprlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Set as AbstractSet
 from datetime import datetime, timezone
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import orjson
@@ -91,9 +91,13 @@ _loads = orjson.loads
 _dumps = orjson.dumps
 _xxh3 = xxhash.xxh3_64_intdigest
 _SIGNED = 1 << 63
+_UNSIGNED = 1 << 64
+# The id a message element starts with (tdesktop's key order).
+_FIRST_ID = re.compile(rb'\{\s*"id":\s*(-?[0-9]+)\s*,').match
 _SKIPPED_RUN = 4096  # unchanged messages reported at least this often (progress, checkpoints)
 _BATCH = 32  # records per internal batch; small for the same GC reason as _WINDOW
 _END = object()
+_SKIP = object()  # _Stream.values(sieve=...): a stretch of stored elements
 _UTC = timezone.utc
 _from_ts = datetime.fromtimestamp
 _from_iso = datetime.fromisoformat
@@ -350,6 +354,53 @@ def _quote_doc_id(m: re.Match) -> bytes:
     return m.group(1) + json.dumps(value, ensure_ascii=False).encode() + m.group(3)
 
 
+
+class _Layout:
+    """How an array's elements are laid out, for their layout hashes: the closing part of an element (the
+    pretty-printer's closing line, or just the bracket) and what joins two elements (closing part, comma,
+    whitespace). An element's layout hash is xxh3 of its bytes without the closing part; a run of elements is split
+    into those bytes with one ``split``, at joints that hold a raw newline (never inside a string)."""
+
+    __slots__ = ("end", "joint")
+
+    def __init__(self, end: bytes, joint: bytes | None) -> None:
+        self.end = end
+        self.joint = joint if joint and b"\n" in joint else None
+
+    def pieces(self, run: bytes) -> list[bytes]:
+        """A run of whole elements (ending with a closing part): each element's bytes without it."""
+        return run[: len(run) - len(self.end)].split(self.joint)
+
+    def hash(self, element: bytes, seed: int) -> int | None:
+        """The layout hash of one element's bytes (unsigned), or None when it does not end as the layout says."""
+        if not element.endswith(self.end):
+            return None
+        return _xxh3(element[: len(element) - len(self.end)], seed)
+
+
+def _sift(pieces: list[bytes], hashes: list[int], known: AbstractSet[int]) -> list[tuple] | None:
+    """What ``values`` yields for a run whose stored elements (hash in ``known``) are skipped and the rest decoded
+    one by one; None when most of the run is new (decoded as one) or a piece does not decode alone."""
+    new = [k for k, h in enumerate(hashes) if h not in known]
+    n = len(pieces)
+    if 2 * len(new) > n:
+        return None
+    out: list[tuple] = []
+    prev = 0
+    for k in new:
+        try:
+            obj = _loads(pieces[k] + b"}")
+        except ValueError:
+            return None
+        if k > prev:
+            out.append((_SKIP, (k - prev, pieces[prev], pieces[k - 1])))
+        out.append((obj, hashes[k]))
+        prev = k + 1
+    if prev < n:
+        out.append((_SKIP, (n - prev, pieces[prev], pieces[-1])))
+    return out
+
+
 class _Stream:
     """Incremental JSON reader over UTF-8 bytes.
 
@@ -574,7 +625,8 @@ class _Stream:
             return None
         return objs, (end if len(s) == len(data) else len(s[:end].encode()))
 
-    def values(self, where: str, resume: tuple[int, bytes] | None = None) -> Iterator[Any]:
+    def values(self, where: str, resume: tuple[int, bytes] | None = None, seed: int | None = None,
+               sieve: Callable[[bytes, list[bytes]], AbstractSet[int] | None] | None = None) -> Iterator[Any]:
         """Decoded elements of the array at the cursor: the hot loop.
 
         Elements are decoded many at a time: the first element shows how the writer
@@ -586,6 +638,13 @@ class _Stream:
         elements are decoded one at a time (which also repairs and reports errors).
 
         ``resume``: (index, the array's indentation) of the element the cursor is at (see ``mark``).
+
+        ``seed``: yield (element, its layout hash) pairs instead (see ``_layout_hash``; None where the layout is
+        not known). ``sieve``: given a run's normalized bytes and its elements' (``_pieces``), the layout hashes
+        known to be stored (or None): a run's stored elements are not decoded but yielded as
+        ``(_SKIP, (count, first piece, last piece))`` for each stretch of them. Skipping is safe without decoding:
+        a piece with a stored hash is, byte for byte, an element that was decoded once, and the joint the run was
+        split at holds a raw newline, which only occurs between JSON tokens.
         """
         if resume is None:
             line = self.buf.rfind(b"\n", 0, self.pos) + 1
@@ -604,6 +663,8 @@ class _Stream:
         close: bytes | None = None  # how an element ends, e.g. b"\n     }", or b"},\n" (one per line)
         keep = 0  # bytes of ``close`` that belong to the element
         learn = True
+        hashing = seed is not None
+        layout: _Layout | None = None  # for hashes: learnt with ``close``, kept when batching stops
         window = 1024  # for one-at-a-time decoding: twice the last element
         while True:
             if len(buf) - pos < _AHEAD and not self.eof:
@@ -622,28 +683,48 @@ class _Stream:
                     cut = buf.rfind(close, pos, limit)
             if cut > pos:
                 cut += keep
-                got = batch(b"[" + buf[pos:cut] + b"]")
-                # Whether a value of the run may hold an escaped NUL (_messages checks each message only then).
-                self.nul = got is None or buf.find(b"\\u0000", pos, cut) >= 0
-                if got is None:
-                    # Not the layout we guessed, or bad JSON: decode the next element alone.
-                    # A repaired exporter bug explains the failure; anything else ends batching.
-                    repairs = self.repairs
-                    self.pos = pos
-                    obj = self.value(f"{where}[{i}]", window)
-                    if self.repairs == repairs:
-                        close = None
-                    buf, end = self.buf, self.pos
-                    yield obj
-                    i += 1
-                else:
+                hashes = pieces = None
+                if hashing and layout is not None and layout.joint is not None:
+                    run = buf[pos:cut]
+                    pieces = layout.pieces(run)
+                    hashes = list(map(_xxh3, pieces, repeat(seed)))
+                    known = sieve(run, pieces) if sieve is not None else None
+                    if known and (kept := _sift(pieces, hashes, known)) is not None:
+                        self.nul = True  # the few decoded elements are checked one by one
+                        yield from kept
+                        i += len(pieces)
+                        end = cut
+                        hashes = None
+                got = None if pieces is not None and hashes is None else batch(
+                    b"[" + (buf[pos:cut] if pieces is None else run) + b"]")
+                if got is not None:
+                    # Whether a value of the run may hold an escaped NUL (_messages checks each message only then).
+                    self.nul = buf.find(b"\\u0000", pos, cut) >= 0
                     objs, used = got
-                    yield from objs
+                    if not hashing:
+                        yield from objs
+                    elif hashes is not None and len(hashes) == len(objs):
+                        yield from zip(objs, hashes)
+                    else:  # the split did not match the decoded run: no layout hashes for it
+                        yield from zip(objs, repeat(None))
                     i += len(objs)
                     if used < cut - pos + 2:  # the array itself ended inside the run
                         self.pos = pos + used - 1
                         return
                     end = cut
+                elif pieces is None or hashes is not None:
+                    # Not the layout we guessed, or bad JSON: decode the next element alone.
+                    # A repaired exporter bug explains the failure; anything else ends batching.
+                    self.nul = True
+                    repairs = self.repairs
+                    self.pos = pos
+                    start = self._base + pos
+                    obj = self.value(f"{where}[{i}]", window)
+                    if self.repairs == repairs:
+                        close = None
+                    buf, end = self.buf, self.pos
+                    yield (obj, layout.hash(buf[start - self._base : end], seed)) if hashing else obj
+                    i += 1
             else:
                 self.pos = pos
                 start = self._base + pos  # a file offset: value() may refill and move the buffer
@@ -663,7 +744,13 @@ class _Stream:
                         # one element per line: the closing bracket, the separator and the newline
                         close = buf[end - 1 : buf.index(b"\n", end) + 1]
                         keep = 1
-                yield obj
+                    if hashing and close is not None:
+                        m = sep(buf, end)
+                        layout = _Layout(close[:keep], buf[end - keep : m.end()] if m is not None else None)
+                if hashing:
+                    yield obj, None if layout is None else layout.hash(buf[start - self._base : end], seed)
+                else:
+                    yield obj
                 i += 1
             m = sep(buf, end)
             if m is not None and m.end() < len(buf):
@@ -706,24 +793,27 @@ def _make_filter(chat_filter: ChatFilter) -> Callable[[ChatRecord], bool] | None
 
 
 def _content_hash(dumped: bytes, topic_id: int | None, seed: int) -> int:
-    """The stored content hash of an exported message: its JSON text (as orjson writes it, so the export's layout
-    does not matter) and its topic, with the seed of the code that derives its row (see ``StoredMessages``); signed
-    64-bit, as stored. Media files' state is added by the writer."""
+    """The stored content hash of an exported message whose layout is not known (see ``_Layout`` for the usual
+    one): its JSON text as orjson writes it and its topic, with the seed of the code that derives its row (see
+    ``StoredMessages``); signed 64-bit, as stored. Media files' state is added by the writer."""
     if topic_id is not None:
         dumped += b"\x00topic:%d" % topic_id
     h = _xxh3(dumped, seed)
     return h - (_SIGNED << 1) if h >= _SIGNED else h
 
 
-def _date_of(m: dict) -> datetime | None:
-    """The date of a message element already read once (an unchanged one), or None."""
+def _date_of(m: dict | bytes) -> datetime | None:
+    """The date of a message element already read once (an unchanged one; as a dict, or a ``_Layout`` piece), or
+    None."""
     try:
+        if type(m) is bytes:
+            m = _loads(m + b"}")
         du = m.get("date_unixtime")
         if du is not None:
             return _from_ts(int(du), _UTC)
         date = _from_iso(m.get("date"))
         return date.replace(tzinfo=_UTC) if date.tzinfo is None else date
-    except (TypeError, ValueError, OverflowError, OSError):
+    except (TypeError, ValueError, AttributeError, OverflowError, OSError):
         return None
 
 
@@ -750,6 +840,7 @@ class _Parser:
         self._done = 0
         # What is stored already (see StoredMessages): unchanged messages are counted, not built.
         self.stored: StoredMessages | None = None
+        self._sieve_chat: int | None = None  # the chat whose messages are being read, for _sieve
 
     def error(self, where: str, problem: str) -> TelegramDataError:
         return TelegramDataError(self.source, where, problem)
@@ -924,14 +1015,19 @@ class _Parser:
             if self.keep is None or self.keep(chat):
                 yield [chat]
             return
+        stored = self.stored
+        # With a store: elements come with their layout hashes, and runs of stored ones are not even decoded.
+        seed = stored.seed if stored is not None else None
+        self._sieve_chat = None
+        sieve = self._sieve if stored is not None else None
         if resume is None:
             if rs.peek() != b"[":
                 raise self.error(path, "'messages' must be a JSON array")
-            values = rs.values(path)
+            values = rs.values(path, seed=seed, sieve=sieve)
             first = next(values, _END)
-            era = _message_era(first)
+            era = _message_era(first if seed is None or first is _END else first[0])
         else:
-            values = rs.values(path, (resume["index"], resume["indent"].encode()))
+            values = rs.values(path, (resume["index"], resume["indent"].encode()), seed=seed, sieve=sieve)
             first = next(values, _END)
             era = resume["era"]
         chat = self._chat(header, era, chat_path, is_left)
@@ -954,68 +1050,73 @@ class _Parser:
         out_mark = -1
         if point:
             append(point(rs, path, header, is_left))
-        stored = self.stored
-        seed = stored.seed if stored is not None else 0
         unchanged = stored.unchanged if stored is not None else None
         skipped, first_skipped, last_skipped = 0, None, None
+        chat_id = self._sieve_chat = chat.chat_id
+        items = chain((first,), values) if seed is not None else zip(chain((first,), values), repeat(None))
         try:
-            chat_id = chat.chat_id
-            for m in chain((first,), values):
-                dumped = h = None
-                if stored is not None:
-                    try:
-                        dumped = _dumps(m)
-                    except orjson.JSONEncodeError:  # beyond orjson (huge ints): built and hashed by the writer
-                        pass
-                    else:
-                        # Outside forums (a message's topic there depends on the messages before it), and not a
-                        # topic's creation or edit (the parser learns the forum from it): stored exactly as this code
-                        # would write it?
-                        if self._topics is None and type(m) is dict and (
-                                type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS):
-                            h = _xxh3(dumped, seed)  # _content_hash(dumped, None, seed), inline
-                            if h >= _SIGNED:
-                                h -= _SIGNED << 1
-                            mid = m.get("id")
-                            if type(mid) is int and unchanged(chat_id, self.account_id, mid, h):
-                                i += 1
-                                skipped += 1
-                                if first_skipped is None:
-                                    first_skipped = m
-                                last_skipped = m
-                                if skipped >= _SKIPPED_RUN:
-                                    append(self._unchanged(chat_id, skipped, first_skipped, last_skipped))
-                                    skipped, first_skipped = 0, None
-                                    if point and rs.mark[0] != out_mark:
-                                        out_mark = rs.mark[0]
-                                        append(point(rs, path, header, is_left))
-                                    yield out
-                                    out = []
-                                    append = out.append
-                                continue
-                rec = build(m, chat_id, path, i)
-                i += 1
-                if rec is None:
+            for m, h in items:
+                if m is _SKIP:  # a stretch of stored elements, not decoded (see _Stream.values)
+                    n, first_piece, last_piece = h
+                    i += n
+                    skipped += n
+                    if first_skipped is None:
+                        first_skipped = first_piece
+                    last_skipped = last_piece
+                elif (stored is not None and h is not None and self._topics is None and type(m) is dict
+                        and (type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS)
+                        and type(mid := m.get("id")) is int and unchanged(chat_id, self.account_id, mid,
+                                                                         h - _UNSIGNED if h >= _SIGNED else h)):
+                    # Outside forums (a message's topic there depends on the messages before it), and not a
+                    # topic's creation or edit (the parser learns the forum from it): stored as this code writes it.
+                    i += 1
+                    skipped += 1
+                    if first_skipped is None:
+                        first_skipped = m
+                    last_skipped = m
+                else:
+                    rec = build(m, chat_id, path, i)
+                    i += 1
+                    if rec is None:
+                        continue
+                    if rec.action in _TOPIC_ACTIONS:
+                        out.extend(self._topic(rec, m, path, i - 1))
+                    elif self._topics is not None:
+                        self._place(rec)
+                    if stored is not None:  # the stored hash, and raw as JSON text for the writer
+                        try:
+                            dumped = _dumps(m)
+                        except orjson.JSONEncodeError:  # beyond orjson (huge ints): hashed by the writer
+                            pass
+                        else:
+                            # raw_json holds no escaped NUL (the writer stores it as it is); the rare run that may
+                            # have one is checked per message.
+                            if not rs.nul or b"\\u0000" not in dumped:
+                                rec.raw_json = dumped
+                            if h is None:  # no known layout
+                                rec.content_hash = _content_hash(dumped, rec.topic_id, seed)
+                            else:
+                                if rec.topic_id is not None:
+                                    h = _xxh3(b"%d\x00topic:%d" % (h, rec.topic_id), seed)
+                                rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
+                    sid = rec.sender_id
+                    if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
+                        seen.add(sid)
+                        if sid is not None and sid > 0:
+                            append(UserRecord(user_id=sid, display_name=rec.sender_name))
+                    append(rec)
+                    if len(out) >= _BATCH:
+                        if point and self._topics is None and rs.mark[0] != out_mark:
+                            out_mark = rs.mark[0]
+                            append(point(rs, path, header, is_left))
+                        yield out
+                        out = []
+                        append = out.append
                     continue
-                if rec.action in _TOPIC_ACTIONS:
-                    out.extend(self._topic(rec, m, path, i - 1))
-                elif self._topics is not None:
-                    self._place(rec)
-                if dumped is not None:
-                    # raw_json holds no escaped NUL (the writer stores it as it is); the rare run that may have
-                    # one is checked per message.
-                    if not rs.nul or b"\\u0000" not in dumped:
-                        rec.raw_json = dumped
-                    rec.content_hash = h if h is not None and rec.topic_id is None \
-                        else _content_hash(dumped, rec.topic_id, seed)
-                sid = rec.sender_id
-                if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
-                    seen.add(sid)
-                    if sid is not None and sid > 0:
-                        append(UserRecord(user_id=sid, display_name=rec.sender_name))
-                append(rec)
-                if len(out) >= _BATCH:
-                    if point and self._topics is None and rs.mark[0] != out_mark:
+                if skipped >= _SKIPPED_RUN:
+                    append(self._unchanged(chat_id, skipped, first_skipped, last_skipped))
+                    skipped, first_skipped = 0, None
+                    if point and rs.mark[0] != out_mark:
                         out_mark = rs.mark[0]
                         append(point(rs, path, header, is_left))
                     yield out
@@ -1033,8 +1134,23 @@ class _Parser:
         if out:
             yield out
 
+    def _sieve(self, run: bytes, pieces: list[bytes]) -> AbstractSet[int] | None:
+        """The stored layout hashes around a run of the current chat's elements (``_Stream.values``); None where
+        its elements must be decoded: inside a forum, a run that may hold a topic service message, ids not in
+        order, nothing stored."""
+        chat_id = self._sieve_chat
+        if chat_id is None or self._topics is not None:
+            return None
+        lo, hi = _FIRST_ID(pieces[0]), _FIRST_ID(pieces[-1])
+        if lo is None or hi is None or int(lo[1]) > int(hi[1]):
+            return None
+        known = self.stored.stored_hashes(chat_id, self.account_id, int(lo[1]), int(hi[1]), len(pieces))
+        if not known or b'"topic_' in run:  # the action's value (or, needlessly, any text quoting it)
+            return None
+        return known
+
     @staticmethod
-    def _unchanged(chat_id: int, count: int, first: dict, last: dict) -> UnchangedMessages:
+    def _unchanged(chat_id: int, count: int, first: dict | bytes, last: dict | bytes) -> UnchangedMessages:
         return UnchangedMessages(chat_id, count, _date_of(first), _date_of(last))
 
     def _point(self, rs: _Stream, path: str, header: dict, is_left: bool) -> ResumePoint:

@@ -9,6 +9,7 @@ Telethon land on the same natural key ``(chat_id, message_id)``.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -201,6 +202,13 @@ class StoredMessages(Protocol):
     seed: int
 
     def unchanged(self, chat_id: int, account_id: int | None, message_id: int, content_hash: int) -> bool: ...
+
+    def stored_hashes(self, chat_id: int, account_id: int | None, first_id: int, last_id: int,
+                      count: int) -> AbstractSet[int] | None:
+        """The stored hashes (unsigned) of at least the chat's messages ``first_id``..``last_id`` seen by
+        ``account_id``, for a run of ``count`` messages; None when the store does not say (the source then asks
+        ``unchanged`` per message)."""
+        ...
 
 
 #: What a source yields (an ``OwnerRecord`` is a ``UserRecord``).

@@ -68,16 +68,14 @@ def test_an_edited_message_in_a_later_export_is_written_and_only_it(engine, stor
     path = fixtures_dir / REAL
     import_export(engine, path, storage_dir)
     before = physical(engine)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    chat = data["chats"]["list"][0]
-    edited = next(m for m in chat["messages"] if m["type"] == "message" and isinstance(m["text"], str)
-                  and m["text"] and "photo" not in m and "file" not in m)
-    edited["text"] = "edited later"
-    if "text_entities" in edited:
-        edited["text_entities"] = [{"type": "plain", "text": "edited later"}]
-    edited["edited"], edited["edited_unixtime"] = "2030-01-01T00:00:00", "1893456000"
+    # Next month's export, as Telegram Desktop writes it: the same bytes but for one edited message.
+    raw = path.read_bytes()
+    message = '"edited": "1970-01-01T05:00:00",\n      "from": "Eeeee Eeeeeeeeee",\n      "from_id": 44444444,\n' \
+              '      "text": "Видел)"'.encode()
+    assert raw.count(message) == 1
     later = tmp_path / "result.json"
-    later.write_text(json.dumps(data, ensure_ascii=False, indent=4), encoding="utf-8")  # another layout too
+    later.write_bytes(raw.replace(message, message.replace(b"1970-01-01T05", b"2030-01-01T00")
+                                  .replace('"Видел)"'.encode(), b'"edited later"')))
 
     built.clear()
     stats = import_export(engine, later, storage_dir)
@@ -86,6 +84,26 @@ def test_an_edited_message_in_a_later_export_is_written_and_only_it(engine, stor
     after = physical(engine)
     changed = [k for k in before if after[k] != before[k]]
     assert len(changed) == 1 and after[changed[0]][3] == "edited later"
+
+
+def test_another_layout_is_compared_once_then_skipped(engine, storage_dir, fixtures_dir, tmp_path, built):
+    """Stored hashes are of the export's bytes (``_Layout``): the same messages laid out otherwise go through the
+    server's comparison once, change nothing, and are skipped from then on."""
+    path = fixtures_dir / REAL
+    import_export(engine, path, storage_dir)
+    before = physical(engine)
+    other = tmp_path / "result.json"
+    other.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False, indent=4),
+                     encoding="utf-8")
+
+    built.clear()
+    stats = import_export(engine, other, storage_dir)
+    assert len(built) == 50 and (stats.messages_new, stats.messages_updated, stats.edits_recorded) == (0, 0, 0)
+    after = physical(engine)
+    assert {k: v[3:] for k, v in after.items()} == {k: v[3:] for k, v in before.items()}  # same content
+
+    built.clear()
+    assert import_export(engine, other, storage_dir).messages_unchanged == 50 and len(built) == MEDIA
 
 
 def test_new_parsing_code_compares_once_then_skips_again(engine, storage_dir, fixtures_dir, monkeypatch, built):
@@ -111,11 +129,9 @@ def test_new_parsing_code_compares_once_then_skips_again(engine, storage_dir, fi
 def test_another_account_is_not_skipped_it_is_recorded(engine, storage_dir, fixtures_dir, tmp_path, built):
     path = fixtures_dir / "telegram_2021-06_supergroup.result.json"  # a supergroup: one numbering for all accounts
     import_export(engine, path, storage_dir)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    owner = data["personal_information"]["user_id"]
-    data["personal_information"]["user_id"] = owner + 1
-    other = tmp_path / "result.json"
-    other.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    owner = json.loads(path.read_text(encoding="utf-8"))["personal_information"]["user_id"]
+    other = tmp_path / "result.json"  # the same export, made by another account
+    other.write_bytes(path.read_bytes().replace(b'"user_id": %d' % owner, b'"user_id": %d' % (owner + 1), 1))
 
     built.clear()
     stats = import_export(engine, other, storage_dir)
@@ -186,3 +202,66 @@ def test_a_forum_reimport_keeps_its_topics_and_rows(engine, storage_dir, fixture
     with engine.connect() as conn:
         assert conn.execute(sa.text(TOPICS)).all() == topics
         assert conn.execute(sa.text("SELECT count(*) FROM telegram_messages WHERE topic_id IS NULL")).scalar() == 0
+
+
+def test_a_forum_whose_newest_messages_are_new_places_them_in_their_topics(engine, storage_dir, fixtures_dir):
+    """The stored topic creation before new messages is read again (not skipped with its run): it makes the chat a
+    forum, and the new messages land in the topics they reply into."""
+    path = fixtures_dir / "hand-written" / "forum_reactions.result.json"
+    placed = "SELECT message_id, topic_id, content_hash FROM telegram_messages ORDER BY 1"
+    import_export(engine, path, storage_dir)
+    with engine.begin() as conn:
+        before = conn.execute(sa.text(placed)).all()
+        assert len({topic for _, topic, _ in before}) == 3  # General and two topics
+        gone = conn.execute(sa.text("DELETE FROM telegram_messages WHERE message_id IN (SELECT message_id "
+                                    "FROM telegram_messages ORDER BY message_id DESC LIMIT 2)")).rowcount
+    assert gone == 2
+    stats = import_export(engine, path, storage_dir)
+    assert stats.messages_new == 2
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(placed)).all() == before
+
+
+def decoded_elements(monkeypatch) -> list[int]:
+    """How many JSON values the export parser's orjson calls decode (a run counts its elements)."""
+    from telegram_intel.lib import export_parser
+
+    counts: list[int] = []
+    original = export_parser._loads
+
+    def counting(data):
+        value = original(data)
+        counts.append(len(value) if type(value) is list else 1)
+        return value
+
+    monkeypatch.setattr(export_parser, "_loads", counting)
+    return counts
+
+
+def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp_path, monkeypatch):
+    """A later export of the same chats (most of it stored): stored runs of messages are recognised by their bytes
+    and not decoded; the new messages (and media messages, whose files are checked) are."""
+    from telegram_intel_tools.sample_data import write_sample_export
+
+    out = tmp_path / "export"
+    write_sample_export(out, messages=3000, chats=3, users=8, seed=11, media=True)
+    path = out / "result.json"
+    import_export(engine, path, storage_dir)
+    before = physical(engine)
+    media = with_media(path)
+    with engine.begin() as conn:  # last month's export: the newest tenth of every chat is not stored yet
+        new = conn.execute(sa.text(
+            "WITH cut AS (SELECT chat_id, percentile_disc(0.9) WITHIN GROUP (ORDER BY message_id) AS last_kept "
+            "FROM telegram_messages GROUP BY chat_id) DELETE FROM telegram_messages m USING cut "
+            "WHERE m.chat_id = cut.chat_id AND m.message_id > cut.last_kept")).rowcount
+    assert new > 250
+
+    counts = decoded_elements(monkeypatch)
+    stats = import_export(engine, path, storage_dir)
+    assert (stats.messages_new, stats.messages_updated) == (new, 0)
+    assert stats.messages_unchanged + stats.messages_new + media >= stats.messages_seen >= 3000
+    # Decoded: the new messages, the media messages, and per chat at most a run where stored and new ones meet
+    # (decoded as one when it is mostly new), besides the dates of the skipped stretches.
+    assert sum(counts) <= new + media + 3 * 128, (sum(counts), new, media)
+    assert physical(engine).keys() == before.keys()
+    assert {k: v[2:] for k, v in physical(engine).items()} == {k: v[2:] for k, v in before.items()}
