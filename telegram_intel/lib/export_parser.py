@@ -381,8 +381,10 @@ class _Layout:
 def _sift(pieces: list[bytes], hashes: list[int], known: AbstractSet[int]) -> list[tuple] | None:
     """What ``values`` yields for a run whose stored elements (hash in ``known``) are skipped and the rest decoded
     one by one; None when most of the run is new (decoded as one) or a piece does not decode alone."""
-    new = [k for k, h in enumerate(hashes) if h not in known]
     n = len(pieces)
+    if known.issuperset(hashes):
+        return [(_SKIP, (n, pieces[0], pieces[-1]))]
+    new = [k for k, h in enumerate(hashes) if h not in known]
     if 2 * len(new) > n:
         return None
     out: list[tuple] = []
@@ -674,29 +676,41 @@ class _Stream:
             # The consumer asked for element i: it has every element before it.
             self.mark = (self._base + pos, i)
             cut = -1
+            sifted = pieces = hashes = None
             if close is not None:
-                # Stop at the array's end when we can see it, so orjson gets whole runs
-                # there too; a "end" found before any element end was a wrong guess.
                 limit = pos + _WINDOW
-                stop = buf.find(array_end, pos, limit)
-                if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
+                if sieve is not None and layout is not None and layout.joint is not None:
+                    # Stored elements first: a run whose elements are all stored (or decode alone) needs no search
+                    # for the array's end (a piece holding it is neither stored nor one value).
                     cut = buf.rfind(close, pos, limit)
-            if cut > pos:
+                    if cut > pos:
+                        run = buf[pos : cut + keep]
+                        pieces = layout.pieces(run)
+                        hashes = list(map(_xxh3, pieces, repeat(seed)))
+                        known = sieve(run, pieces)
+                        if known:
+                            sifted = _sift(pieces, hashes, known)
+                if sifted is None:
+                    # Stop at the array's end when we can see it, so orjson gets whole runs
+                    # there too; a "end" found before any element end was a wrong guess.
+                    stop = buf.find(array_end, pos, limit)
+                    if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
+                        cut = buf.rfind(close, pos, limit)
+            if sifted is not None:
+                self.nul = True  # the few decoded elements are checked one by one
+                yield from sifted
+                i += len(pieces)
+                end = cut + keep
+            elif cut > pos:
                 cut += keep
-                hashes = pieces = None
                 if hashing and layout is not None and layout.joint is not None:
+                    if pieces is None or len(run) != cut - pos:
+                        run = buf[pos:cut]
+                        pieces = layout.pieces(run)
+                        hashes = list(map(_xxh3, pieces, repeat(seed)))
+                else:
                     run = buf[pos:cut]
-                    pieces = layout.pieces(run)
-                    hashes = list(map(_xxh3, pieces, repeat(seed)))
-                    known = sieve(run, pieces) if sieve is not None else None
-                    if known and (kept := _sift(pieces, hashes, known)) is not None:
-                        self.nul = True  # the few decoded elements are checked one by one
-                        yield from kept
-                        i += len(pieces)
-                        end = cut
-                        hashes = None
-                got = None if pieces is not None and hashes is None else batch(
-                    b"[" + (buf[pos:cut] if pieces is None else run) + b"]")
+                got = batch(b"[" + run + b"]")
                 if got is not None:
                     # Whether a value of the run may hold an escaped NUL (_messages checks each message only then).
                     self.nul = buf.find(b"\\u0000", pos, cut) >= 0
@@ -712,7 +726,7 @@ class _Stream:
                         self.pos = pos + used - 1
                         return
                     end = cut
-                elif pieces is None or hashes is not None:
+                else:
                     # Not the layout we guessed, or bad JSON: decode the next element alone.
                     # A repaired exporter bug explains the failure; anything else ends batching.
                     self.nul = True
@@ -1136,18 +1150,15 @@ class _Parser:
 
     def _sieve(self, run: bytes, pieces: list[bytes]) -> AbstractSet[int] | None:
         """The stored layout hashes around a run of the current chat's elements (``_Stream.values``); None where
-        its elements must be decoded: inside a forum, a run that may hold a topic service message, ids not in
-        order, nothing stored."""
+        its elements must be decoded: inside a forum, ids not in order. A topic service message is never skipped:
+        its stored hash includes its topic, so it is never a layout hash (and forums are not sieved)."""
         chat_id = self._sieve_chat
         if chat_id is None or self._topics is not None:
             return None
         lo, hi = _FIRST_ID(pieces[0]), _FIRST_ID(pieces[-1])
         if lo is None or hi is None or int(lo[1]) > int(hi[1]):
             return None
-        known = self.stored.stored_hashes(chat_id, self.account_id, int(lo[1]), int(hi[1]), len(pieces))
-        if not known or b'"topic_' in run:  # the action's value (or, needlessly, any text quoting it)
-            return None
-        return known
+        return self.stored.stored_hashes(chat_id, self.account_id, int(lo[1]), int(hi[1]), len(pieces))
 
     @staticmethod
     def _unchanged(chat_id: int, count: int, first: dict | bytes, last: dict | bytes) -> UnchangedMessages:

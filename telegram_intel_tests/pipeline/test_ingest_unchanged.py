@@ -265,3 +265,27 @@ def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp
     assert sum(counts) <= new + media + 3 * 128, (sum(counts), new, media)
     assert physical(engine).keys() == before.keys()
     assert {k: v[2:] for k, v in physical(engine).items()} == {k: v[2:] for k, v in before.items()}
+
+
+def test_windows_fetched_ahead_answer_like_the_store(engine, storage_dir, monkeypatch):
+    """Windows of stored hashes are fetched ahead as a chat is read in order; answers across window edges, after a
+    jump past the window fetched ahead, and for another chat are the store's."""
+    from telegram_intel_tests.db.test_loader import CHAT, chat_and_users, msg
+
+    monkeypatch.setattr(loader, "_WINDOW_ROWS", 50)
+    TelegramWriter(engine, storage_dir).write(chat_and_users() + [msg(i) for i in range(1, 401) if i % 7])
+    with engine.connect() as conn:
+        hashes = dict(conn.execute(sa.text("SELECT message_id, content_hash FROM telegram_messages")).all())
+    index = StoredMessageIndex(engine, seed=0)
+    try:
+        assert [index.unchanged(CHAT, None, i, hashes.get(i, 0)) for i in range(1, 200)] == \
+            [i in hashes for i in range(1, 200)]
+        assert index.windows == 4  # 50 stored ids each: 171 of them below 200
+        run = index.stored_hashes(CHAT, None, 200, 230, 27)
+        assert run is not None and {hashes[i] % (1 << 64) for i in range(200, 231) if i in hashes} <= run
+        assert index.stored_hashes(CHAT, None, 390, 400, 9) is not None  # past the window fetched ahead
+        assert [index.unchanged(CHAT, None, i, hashes.get(i, 0)) for i in range(390, 401)] == \
+            [i in hashes for i in range(390, 401)]
+        assert index.stored_hashes(CHAT + 1, None, 1, 10, 10) == set()  # nothing stored there
+    finally:
+        index.close()
