@@ -350,6 +350,7 @@ def _seen_ranges(messages: list[tuple]) -> tuple[list[int], list[datetime], list
     return ids, [ranges[i][0] for i in ids], [ranges[i][1] for i in ids]
 
 _fcols = ", ".join(FILE_COLUMNS)
+_F_SOURCE = len(FILE_COLUMNS)  # file rows carry the source file to copy after the columns (_file_row)
 _fcompared = [c for c in FILE_COLUMNS if c not in ("chat_id", "message_id", "kind")]
 # A stored file is never replaced by "not included" / "missing" from a later, thinner export.
 _UPSERT_FILES = f"""
@@ -844,14 +845,27 @@ class TelegramWriter:
         self.on_batch = on_batch
 
     # -- record -> row ------------------------------------------------------
-    def _file_row(self, msg: MessageRecord, f: FileRecord) -> tuple:
-        sha, path, size = f.sha256, f.stored_path, f.size
-        if f.status == "present" and f.source_path and not path:
-            sha, path, size = self.media.put(Path(f.source_path), msg.chat_id)
+    @staticmethod
+    def _file_row(msg: MessageRecord, f: FileRecord) -> tuple:
+        """The file's row, and last the source file still to copy into the media store (None if none): copied
+        only once the batch knows the message is written (``_stored_files``), so a re-import reads no media."""
+        source = f.source_path if f.status == "present" and f.source_path and not f.stored_path else None
         return (
-            msg.chat_id, msg.message_id, f.kind, f.status, msg.media_type, _text(f.file_name), path, size,
-            _short(f.mime_type, 128), f.width, f.height, f.duration_seconds, sha,
+            msg.chat_id, msg.message_id, f.kind, f.status, msg.media_type, _text(f.file_name), f.stored_path, f.size,
+            _short(f.mime_type, 128), f.width, f.height, f.duration_seconds, f.sha256, source,
         )
+
+    def _stored_files(self, rows: list[tuple]) -> list[tuple]:
+        """File rows as stored: a source file copied into the media store, with its hash, path and size."""
+        out = []
+        for row in rows:
+            if row[_F_SOURCE] is not None:
+                sha, path, size = self.media.put(Path(row[_F_SOURCE]), row[0])
+                row = (*row[:6], path, size, *row[8:12], sha)
+            else:
+                row = row[:_F_SOURCE]
+            out.append(row)
+        return out
 
     @staticmethod
     def _message_row(m: MessageRecord) -> tuple:
@@ -1121,7 +1135,7 @@ class TelegramWriter:
                     cur.execute(_MERGE_ACCOUNTS)
             if files:
                 with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
-                    for row in files:
+                    for row in self._stored_files(files):
                         copy.write_row(row)
                 cur.execute(_UPSERT_FILES)
             if self.run_id is not None and not checkpointed:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from telegram_intel.db import loader
 from telegram_intel.db.loader import StoredMessageIndex, TelegramWriter
 from telegram_intel.lib.export_parser import iter_export
+from telegram_intel.lib.media_store import MediaStore
 from telegram_intel.lib.records import MessageRecord
 from telegram_intel.pipeline.ingest import import_export
 
@@ -250,15 +251,25 @@ def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp
     before = physical(engine)
     media = with_media(path)
     with engine.begin() as conn:  # last month's export: the newest tenth of every chat is not stored yet
-        new = conn.execute(sa.text(
+        gone = {tuple(k) for k in conn.execute(sa.text(
             "WITH cut AS (SELECT chat_id, percentile_disc(0.9) WITHIN GROUP (ORDER BY message_id) AS last_kept "
             "FROM telegram_messages GROUP BY chat_id) DELETE FROM telegram_messages m USING cut "
-            "WHERE m.chat_id = cut.chat_id AND m.message_id > cut.last_kept")).rowcount
+            "WHERE m.chat_id = cut.chat_id AND m.message_id > cut.last_kept RETURNING m.chat_id, m.message_id"))}
+    new = len(gone)
     assert new > 250
 
     counts = decoded_elements(monkeypatch)
+    copied: list[Path] = []
+    put = MediaStore.put
+    monkeypatch.setattr(MediaStore, "put", lambda self, source, chat_id: copied.append(source) or put(self, source,
+                                                                                                       chat_id))
     stats = import_export(engine, path, storage_dir)
     assert (stats.messages_new, stats.messages_updated) == (new, 0)
+    # Media files are copied (read and hashed) for the new messages only.
+    with engine.connect() as conn:
+        present = conn.execute(sa.text("SELECT chat_id, message_id FROM telegram_files WHERE status = 'present'"))
+        new_files = sum(1 for k in present if tuple(k) in gone)
+    assert 0 < len(copied) == new_files
     assert stats.messages_unchanged + stats.messages_new + media >= stats.messages_seen >= 3000
     # Decoded: the new messages, the media messages, and per chat at most a run where stored and new ones meet
     # (decoded as one when it is mostly new), besides the dates of the skipped stretches.
