@@ -12,8 +12,9 @@ full-account export spreads the messages over ``--chats`` chats), then for each 
 3. ``overlap`` (``--overlap F``, default 0.1): deletes the newest share F of every chat's messages (what last
    month's export did not have yet; then VACUUM ANALYZE), imports the whole export again: most of it is stored,
    F of it is new.
-   The target is that this takes about as long as importing the new part alone (F x messages at the first
-   import's rate).
+   The target is that this takes about as long as importing the new part alone:
+4. ``new_part_alone``: empties the tables and imports a generated export of F x messages in as many chats (same
+   layout, its own file): what importing only the new part costs, process start included.
 
 Each child's wall time (process start to exit, schema check included) and its own peak RSS (``wait4``) are reported;
 figures are medians over the runs. Uses an embedded PostgreSQL in ``--home`` (default bench/out/home) unless
@@ -107,6 +108,15 @@ def main() -> None:
                             speech=False)
         print(f"generated {args.messages:,} messages in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     export = export_dir / "result.json"
+    part = None
+    if args.overlap:
+        n_part = round(args.messages * args.overlap)
+        part_dir = out / (f"export-{args.kind}-{n_part}" + (f"-{args.chats}chats" if args.kind == "full_account"
+                                                             else ""))
+        if not (part_dir / "result.json").exists():
+            write_sample_export(part_dir, messages=n_part, kind=args.kind, chats=args.chats, media=False,
+                                speech=False)
+        part = part_dir / "result.json"
 
     env = dict(os.environ)
     server = None
@@ -119,7 +129,8 @@ def main() -> None:
         env["TELEGRAM_INTEL_HOME"] = str(home)
     engine = make_engine(env["TELEGRAM_INTEL_DATABASE_URL"])
     upgrade(engine)
-    results: dict[str, list[tuple[float, float, dict]]] = {"import": [], "reimport": [], "overlap": []}
+    results: dict[str, list[tuple[float, float, dict]]] = {"import": [], "reimport": [], "overlap": [],
+                                                           "new_part_alone": []}
     dropped = 0
     try:
         for i in range(args.runs):
@@ -139,6 +150,10 @@ def main() -> None:
                 r = results["overlap"][-1]
                 line.append(f"overlap {r[2]['messages_seen'] / r[0]:,.0f} msg/s, {dropped:,} new in {r[0]:.1f}s "
                             f"({r[2]['cpu_seconds']:.1f}s CPU)")
+                sql(engine, f"TRUNCATE {TABLES} CASCADE")
+                sql(engine, "CHECKPOINT", autocommit=True)
+                results["new_part_alone"].append(child_import(part, env))
+                line.append(f"new part alone {results['new_part_alone'][-1][0]:.1f}s")
             print(" ".join(line), file=sys.stderr)
     finally:
         engine.dispose()
@@ -172,6 +187,8 @@ def main() -> None:
     }
     if results["overlap"]:
         result["overlap"]["messages_new_part"] = dropped
+        result["overlap_wall_vs_new_part_alone"] = round(result["overlap"]["median_wall_s"]
+                                                         / result["new_part_alone"]["median_wall_s"], 2)
     print(json.dumps(result, indent=2))
 
 
