@@ -711,7 +711,7 @@ WHERE chat_id = %(chat)s AND message_id >= %(id)s AND content_hash IS NOT NULL
   AND (%(account)s::bigint IS NULL OR account_ids @> ARRAY[%(account)s::bigint])
 ORDER BY message_id LIMIT %(limit)s
 """
-_WINDOW_ROWS = 16_384
+_WINDOW_ROWS = 8_192
 _MAX_INT64 = (1 << 63) - 1
 _MAX_UINT64 = (1 << 64) - 1
 

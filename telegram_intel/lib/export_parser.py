@@ -19,7 +19,9 @@ guess can only cost speed (see ``_Stream.values``). Anything else goes through t
 stdlib's C scanner on a small decoded window. On this project's 2-core box the
 decoding alone runs about 2x ``ijson.items(..., use_float=True)`` with yajl2_c (whose
 per-event prefix bookkeeping is the cost), which leaves time for the per-message
-normalization. Memory is one chunk plus one run of messages, whatever the file size;
+normalization. With a store to ask (a re-import), a run's bytes are split into its
+elements first and each is hashed; elements stored with that hash are skipped without
+decoding. Memory is one chunk plus one run of messages, whatever the file size;
 runs and record batches are kept small so that few objects live long enough to
 wake the cyclic GC's full collections (see ``_WINDOW``). The slow path also repairs
 two Telegram Desktop bugs that make real exports invalid JSON: ``\\xNN`` escapes for
@@ -1446,9 +1448,10 @@ def iter_export(path: str | os.PathLike, *, chat_filter: ChatFilter = None,
     ``position`` of one such point: read on from there without reading the file before it (same file, same
     ``chat_filter``).
 
-    ``stored``: what the store holds (``StoredMessages``): each message outside a forum is hashed as it was read,
-    and one stored with that hash is counted in an ``UnchangedMessages`` record instead of being built; the others
-    carry their hash (``MessageRecord.content_hash``).
+    ``stored``: what the store holds (``StoredMessages``): each message is hashed as it was read (the bytes of its
+    element, see ``_Layout``), and one stored with that hash outside a forum is counted in an ``UnchangedMessages``
+    record instead of being built — a run of them is not even decoded (``_Stream.values``); the others carry
+    their hash (``MessageRecord.content_hash``).
 
     Raises ``TelegramDataError`` for bad input; records before the bad spot have
     already been yielded.
