@@ -643,8 +643,8 @@ class _Stream:
 
         ``resume``: (index, the array's indentation) of the element the cursor is at (see ``mark``).
 
-        ``seed``: yield (element, its layout hash) pairs instead (see ``_layout_hash``; None where the layout is
-        not known). ``sieve``: given a run's normalized bytes and its elements' (``_pieces``), the layout hashes
+        ``seed``: yield (element, its layout hash) pairs instead (see ``_Layout``; None where the layout is
+        not known). ``sieve``: given a run's bytes and its elements' (``_Layout.pieces``), the layout hashes
         known to be stored (or None): a run's stored elements are not decoded but yielded as
         ``(_SKIP, (count, first piece, last piece))`` for each stretch of them. Skipping is safe without decoding:
         a piece with a stored hash is, byte for byte, an element that was decoded once, and the joint the run was
@@ -816,6 +816,14 @@ def _content_hash(dumped: bytes, topic_id: int | None, seed: int) -> int:
         dumped += b"\x00topic:%d" % topic_id
     h = _xxh3(dumped, seed)
     return h - (_SIGNED << 1) if h >= _SIGNED else h
+
+
+def _plain_hash(m: Any, seed: int) -> int | None:
+    """``_content_hash`` of a message outside a forum whose layout is not known; None beyond orjson."""
+    try:
+        return _content_hash(_dumps(m), None, seed)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _date_of(m: dict | bytes) -> datetime | None:
@@ -1079,10 +1087,11 @@ class _Parser:
                     if first_skipped is None:
                         first_skipped = first_piece
                     last_skipped = last_piece
-                elif (stored is not None and h is not None and self._topics is None and type(m) is dict
+                elif (stored is not None and self._topics is None and type(m) is dict
                         and (type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS)
-                        and type(mid := m.get("id")) is int and unchanged(chat_id, self.account_id, mid,
-                                                                         h - _UNSIGNED if h >= _SIGNED else h)):
+                        and type(mid := m.get("id")) is int
+                        and (sh := _plain_hash(m, seed) if h is None else h - _UNSIGNED if h >= _SIGNED else h)
+                        is not None and unchanged(chat_id, self.account_id, mid, sh)):
                     # Outside forums (a message's topic there depends on the messages before it), and not a
                     # topic's creation or edit (the parser learns the forum from it): stored as this code writes it.
                     i += 1

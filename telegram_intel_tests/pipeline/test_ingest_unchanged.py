@@ -107,6 +107,16 @@ def test_another_layout_is_compared_once_then_skipped(engine, storage_dir, fixtu
     assert import_export(engine, other, storage_dir).messages_unchanged == 50 and len(built) == MEDIA
 
 
+def test_an_export_on_one_line_is_skipped_by_its_json_text(engine, storage_dir, fixtures_dir, tmp_path, built):
+    """Without a layout to split runs by (the whole export on one line), messages are hashed by their JSON text."""
+    compact = tmp_path / "result.json"
+    compact.write_text(json.dumps(json.loads((fixtures_dir / REAL).read_text(encoding="utf-8")), ensure_ascii=False),
+                       encoding="utf-8")
+    assert import_export(engine, compact, storage_dir).messages_new == 50
+    built.clear()
+    assert import_export(engine, compact, storage_dir).messages_unchanged == 50 and len(built) == MEDIA
+
+
 def test_new_parsing_code_compares_once_then_skips_again(engine, storage_dir, fixtures_dir, monkeypatch, built):
     path = fixtures_dir / REAL
     import_export(engine, path, storage_dir)
