@@ -669,6 +669,7 @@ class _Stream:
         learn = True
         hashing = seed is not None
         layout: _Layout | None = None  # for hashes: learnt with ``close``, kept when batching stops
+        search = True  # for the array's end (see below)
         window = 1024  # for one-at-a-time decoding: twice the last element
         while True:
             if len(buf) - pos < _AHEAD and not self.eof:
@@ -692,12 +693,16 @@ class _Stream:
                         known = sieve(run, pieces)
                         if known:
                             sifted = _sift(pieces, hashes, known)
-                if sifted is None:
+                if sifted is None and search:
                     # Stop at the array's end when we can see it, so orjson gets whole runs
                     # there too; a "end" found before any element end was a wrong guess.
+                    # Searched for in the array's first run only (small arrays end there): a later run that
+                    # holds the end is decoded by _batch's second decoder, once per array.
                     stop = buf.find(array_end, pos, limit)
                     if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
                         cut = buf.rfind(close, pos, limit)
+                elif pieces is None:
+                    cut = buf.rfind(close, pos, limit)
             if sifted is not None:
                 self.nul = True  # the few decoded elements are checked one by one
                 yield from sifted
@@ -714,9 +719,15 @@ class _Stream:
                     run = buf[pos:cut]
                 got = batch(b"[" + run + b"]")
                 if got is not None:
+                    search = False
                     # Whether a value of the run may hold an escaped NUL (_messages checks each message only then).
                     self.nul = buf.find(b"\\u0000", pos, cut) >= 0
                     objs, used = got
+                    ended = used < cut - pos + 2  # the array itself ended inside the run
+                    if ended and hashes is not None:  # the elements' bytes are the run's up to the array's end
+                        elements = run[: used - 2].rstrip(b" \t\r\n")
+                        hashes = list(map(_xxh3, layout.pieces(elements), repeat(seed))) \
+                            if elements.endswith(layout.end) else None
                     if not hashing:
                         yield from objs
                     elif hashes is not None and len(hashes) == len(objs):
@@ -724,7 +735,7 @@ class _Stream:
                     else:  # the split did not match the decoded run: no layout hashes for it
                         yield from zip(objs, repeat(None))
                     i += len(objs)
-                    if used < cut - pos + 2:  # the array itself ended inside the run
+                    if ended:
                         self.pos = pos + used - 1
                         return
                     end = cut
