@@ -414,7 +414,8 @@ class _Stream:
     Positions are byte offsets, so error messages can point into the file.
     """
 
-    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs", "mark", "indent", "nul")
+    __slots__ = ("source", "_f", "buf", "pos", "eof", "_base", "_chunk", "_scan", "repairs", "mark", "indent", "nul",
+                 "fresh")
 
     def __init__(self, f, source: str, chunk: int | None = None, offset: int = 0) -> None:
         self.source = source
@@ -423,6 +424,7 @@ class _Stream:
         self.pos = 0
         self.eof = False
         self.nul = True  # see values()
+        self.fresh = False  # values(sieve=...): nothing of the run being yielded is stored
         self._base = offset  # file offset of buf[0]
         self._chunk = chunk or _CHUNK
         # strict=False: raw control characters inside strings are tolerated, not fatal.
@@ -680,6 +682,7 @@ class _Stream:
             self.mark = (self._base + pos, i)
             cut = -1
             sifted = pieces = hashes = None
+            self.fresh = False
             if close is not None:
                 limit = pos + _WINDOW
                 if sieve is not None and layout is not None and layout.joint is not None:
@@ -693,6 +696,7 @@ class _Stream:
                         known = sieve(run, pieces)
                         if known:
                             sifted = _sift(pieces, hashes, known)
+                        self.fresh = known is not None and not known
                 if sifted is None and search:
                     # Stop at the array's end when we can see it, so orjson gets whole runs
                     # there too; a "end" found before any element end was a wrong guess.
@@ -1098,7 +1102,7 @@ class _Parser:
                     if first_skipped is None:
                         first_skipped = first_piece
                     last_skipped = last_piece
-                elif (stored is not None and self._topics is None and type(m) is dict
+                elif (stored is not None and not rs.fresh and self._topics is None and type(m) is dict
                         and (type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS)
                         and type(mid := m.get("id")) is int
                         and (sh := _plain_hash(m, seed) if h is None else h - _UNSIGNED if h >= _SIGNED else h)
