@@ -591,8 +591,8 @@ class _RowFormatter:
     def append(self, buf: bytearray, row: tuple, account: int | None, files: list[FileRecord],
                content_hash: int | None = None) -> int:
         """Format ``row`` (MESSAGE_COLUMNS but account_ids) + account + hash at the end of ``buf``; the signed hash.
-        ``content_hash``: the source's own hash of the message (``MessageRecord.content_hash``) instead of the row's,
-        with the files' state added."""
+        ``content_hash``: the source's own hash of the message and its files (``MessageRecord.content_hash``)
+        instead of the row's with the files' state added."""
         # Binary COPY is strict: a wrong Python type raises here; psycopg's int4 dumper would silently write 0 for
         # an out-of-range value, so the one int4 column is checked first.
         duration = row[_DURATION]
@@ -607,11 +607,11 @@ class _RowFormatter:
             bad = ", ".join(f"{c}={v!r}" for c, v, t in zip(MESSAGE_COLUMNS, row, _HASHED_TYPES)
                             if v is not None and not _fits(v, t))
             raise BadRecordError(f"message {row[1]} of chat {row[0]}", bad or _problem(exc)) from exc
-        if content_hash is not None and not files:
+        if content_hash is not None:  # the source's hash covers its files' state too
             value = content_hash
         else:
             with memoryview(buf) as view:
-                h = xxhash.xxh3_64(view[start + 2:] if content_hash is None else struct.pack("!q", content_hash))
+                h = xxhash.xxh3_64(view[start + 2:])
             if files:
                 # Not the paths: a download lands in a new temporary path each time.
                 h.update(orjson.dumps([(f.kind, f.status, f.file_name, f.mime_type, f.size, f.width, f.height,

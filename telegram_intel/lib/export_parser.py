@@ -833,6 +833,11 @@ def _content_hash(dumped: bytes, topic_id: int | None, seed: int) -> int:
     return h - (_SIGNED << 1) if h >= _SIGNED else h
 
 
+def _files_found(files: list[FileRecord]) -> bytes:
+    """The state of a message's files that the export's text does not hold (present or missing on disk)."""
+    return b",".join(f.status.encode() for f in files if f.status != "not_included")
+
+
 def _plain_hash(m: Any, seed: int) -> int | None:
     """``_content_hash`` of a message outside a forum whose layout is not known; None beyond orjson."""
     try:
@@ -1139,6 +1144,18 @@ class _Parser:
                                 if rec.topic_id is not None:
                                     h = _xxh3(b"%d\x00topic:%d" % (h, rec.topic_id), seed)
                                 rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
+                            if rec.files and (found := _files_found(rec.files)):
+                                # Whether its files are there is the one thing of a message not in its JSON text:
+                                # in the hash too, and a message stored so is not written again.
+                                h = _xxh3(b"%d\x00files:%s" % (rec.content_hash, found), seed)
+                                rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
+                                if (not rs.fresh and self._topics is None and rec.action not in _TOPIC_ACTIONS
+                                        and unchanged(chat_id, self.account_id, rec.message_id, rec.content_hash)):
+                                    skipped += 1
+                                    if first_skipped is None:
+                                        first_skipped = m
+                                    last_skipped = m
+                                    continue
                     sid = rec.sender_id
                     if sid not in seen:  # None and channel ids go in too, so the common case is one lookup
                         seen.add(sid)

@@ -173,7 +173,8 @@ class MessageRecord:
     post_message_id: int | None = None
     # The user's own account (its user id) that saw this message; None = unknown.
     account_id: int | None = None
-    # Set by a source that hashes its own input (see StoredMessages): the stored content hash, and ``raw`` as the
+    # Set by a source that hashes its own input (see StoredMessages; covering the state of the message's files as
+    # the source found them): the stored content hash, and ``raw`` as the
     # JSON text that hash was made from, when it holds no escaped NUL (the writer stores it instead of serializing
     # ``raw`` again).
     content_hash: int | None = None

@@ -19,9 +19,6 @@ from telegram_intel.pipeline.ingest import import_export
 REAL = "telegram_2020-01.result.json"  # a full-account export: 50 messages, 19 with media files
 
 
-MEDIA = 19
-
-
 def physical(engine) -> dict:
     """Each stored message's physical version (any write makes a new one), hash and text."""
     with engine.connect() as conn:
@@ -58,8 +55,8 @@ def test_a_reimport_counts_unchanged_messages_without_building_them(engine, stor
     built.clear()
     again = import_export(engine, path, storage_dir)
     assert (again.messages_seen, again.messages_unchanged, again.messages_new, again.messages_updated) == (50, 50, 0, 0)
-    # Only messages with media are built (their files' state is checked); the server finds them unchanged too.
-    assert len(built) == with_media(path) == MEDIA
+    # Its 19 messages with media files (not included or missing) too: their files are as they were.
+    assert with_media(path) == 19 and built == []
     assert physical(engine) == before
     assert (again.min_date, again.max_date) == (first.min_date, first.max_date)
 
@@ -81,7 +78,7 @@ def test_an_edited_message_in_a_later_export_is_written_and_only_it(engine, stor
     built.clear()
     stats = import_export(engine, later, storage_dir)
     assert (stats.messages_updated, stats.edits_recorded, stats.messages_new) == (1, 1, 0)
-    assert stats.messages_unchanged == 49 and len(built) == MEDIA + 1
+    assert stats.messages_unchanged == 49 and len(built) == 1
     after = physical(engine)
     changed = [k for k in before if after[k] != before[k]]
     assert len(changed) == 1 and after[changed[0]][3] == "edited later"
@@ -104,7 +101,7 @@ def test_another_layout_is_compared_once_then_skipped(engine, storage_dir, fixtu
     assert {k: v[3:] for k, v in after.items()} == {k: v[3:] for k, v in before.items()}  # same content
 
     built.clear()
-    assert import_export(engine, other, storage_dir).messages_unchanged == 50 and len(built) == MEDIA
+    assert import_export(engine, other, storage_dir).messages_unchanged == 50 and built == []
 
 
 def test_an_export_on_one_line_is_skipped_by_its_json_text(engine, storage_dir, fixtures_dir, tmp_path, built):
@@ -114,7 +111,7 @@ def test_an_export_on_one_line_is_skipped_by_its_json_text(engine, storage_dir, 
                        encoding="utf-8")
     assert import_export(engine, compact, storage_dir).messages_new == 50
     built.clear()
-    assert import_export(engine, compact, storage_dir).messages_unchanged == 50 and len(built) == MEDIA
+    assert import_export(engine, compact, storage_dir).messages_unchanged == 50 and built == []
 
 
 def test_new_parsing_code_compares_once_then_skips_again(engine, storage_dir, fixtures_dir, monkeypatch, built):
@@ -134,7 +131,7 @@ def test_new_parsing_code_compares_once_then_skips_again(engine, storage_dir, fi
 
     built.clear()
     again = import_export(engine, path, storage_dir)
-    assert again.messages_unchanged == 50 and len(built) == MEDIA
+    assert again.messages_unchanged == 50 and built == []
 
 
 def test_another_account_is_not_skipped_it_is_recorded(engine, storage_dir, fixtures_dir, tmp_path, built):
@@ -166,7 +163,7 @@ def test_deleted_rows_come_back_and_the_rest_is_skipped(engine, storage_dir, fix
     built.clear()
     stats = import_export(engine, path, storage_dir)
     assert (stats.messages_new, stats.messages_unchanged) == (5, 45)
-    assert {tuple(g) for g in gone} <= set(built) and len(built) == MEDIA + 5
+    assert sorted(tuple(g) for g in gone) == sorted(built)
     after = physical(engine)
     assert {k: v[3:] for k, v in after.items()} == {k: v[3:] for k, v in before.items()}
 
@@ -249,7 +246,7 @@ def decoded_elements(monkeypatch) -> list[int]:
     return counts
 
 
-def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp_path, monkeypatch):
+def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp_path, monkeypatch, built):
     """A later export of the same chats (most of it stored): stored runs of messages are recognised by their bytes
     and not decoded; the new messages (and media messages, whose files are checked) are."""
     from telegram_intel_tools.sample_data import write_sample_export
@@ -269,12 +266,14 @@ def test_an_overlapping_export_decodes_only_what_is_new(engine, storage_dir, tmp
     assert new > 250
 
     counts = decoded_elements(monkeypatch)
+    built.clear()
     copied: list[Path] = []
     put = MediaStore.put
     monkeypatch.setattr(MediaStore, "put", lambda self, source, chat_id: copied.append(source) or put(self, source,
                                                                                                        chat_id))
     stats = import_export(engine, path, storage_dir)
     assert (stats.messages_new, stats.messages_updated) == (new, 0)
+    assert sorted(built) == sorted(gone)  # media messages whose files are there as before are skipped too
     # Media files are copied (read and hashed) for the new messages only.
     with engine.connect() as conn:
         present = conn.execute(sa.text("SELECT chat_id, message_id FROM telegram_files WHERE status = 'present'"))
@@ -310,3 +309,26 @@ def test_windows_fetched_ahead_answer_like_the_store(engine, storage_dir, monkey
         assert index.stored_hashes(CHAT + 1, None, 1, 10, 10) == set()  # nothing stored there
     finally:
         index.close()
+
+
+def test_a_media_file_that_appears_gets_its_message_written(engine, storage_dir, fixtures_dir, tmp_path, built):
+    """Whether a message's file is in the export (not in its JSON text) is part of its stored hash: the message
+    whose file now is there is written again, with the file; the others are skipped."""
+    export = tmp_path / "export"
+    export.mkdir()
+    path = export / "result.json"
+    path.write_bytes((fixtures_dir / REAL).read_bytes())
+    import_export(engine, path, storage_dir)
+    # -8123123123/4721 names chats/chat_01/group_photo_1.jpg, which the fixture does not have.
+    photo = export / "chats" / "chat_01" / "group_photo_1.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a JPEG's first bytes")
+
+    built.clear()
+    stats = import_export(engine, path, storage_dir)
+    assert built == [(-8123123123, 4721)] and stats.messages_unchanged == 49
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT status, file_size FROM telegram_files WHERE message_id = 4721")).one() \
+            == ("present", photo.stat().st_size)
+    built.clear()
+    assert import_export(engine, path, storage_dir).messages_unchanged == 50 and built == []
