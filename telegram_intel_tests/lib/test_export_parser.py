@@ -168,12 +168,16 @@ def _plain(records: list) -> list:
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name.split(".")[0])
-@pytest.mark.parametrize("layout", ["tdesktop", "minified", "one_per_line"])
+@pytest.mark.parametrize("layout", ["tdesktop", "crlf", "minified", "one_per_line"])
 def test_a_store_skips_exactly_the_stored_messages(path, layout, tmp_path, monkeypatch):
     """With a store to ask, the records are the same; a store holding two messages in three gets back exactly the
     others, counted skips included, in every layout and with runs of a few messages (stored ones undecoded)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if layout != "tdesktop":
+    if layout == "crlf":
+        crlf = tmp_path / "result.json"
+        crlf.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+        path = crlf
+    elif layout != "tdesktop":
         path = tmp_path / "result.json"
         path.write_text(json.dumps(data, ensure_ascii=False) if layout == "minified" else _one_message_per_line(data),
                         encoding="utf-8")
