@@ -338,3 +338,22 @@ def test_another_accounts_private_chat_never_overwrites_a_message(engine, storag
     assert rows(engine, "SELECT message_id, text, account_ids FROM telegram_messages ORDER BY 1") == [
         (1, "to the first account", [7]), (2, "only the second", [9])]
     assert "numbered per account" in caplog.text and "to the second" not in caplog.text
+
+
+def test_batches_of_stored_rows_are_smaller(engine, storage_dir):
+    """While most of a batch was stored already (staging and the upsert hold it longer), batches end at 3/4 of the
+    byte limit; new rows fill whole ones."""
+    from telegram_intel.db import loader
+
+    records = chat_and_users() + [msg(i, f"message {i} " + "x" * 200) for i in range(1, 1201)]
+    probe = loader._Batch()
+    probe.add(loader._RowFormatter(), records[3], TelegramWriter._message_row(records[3]))
+    limit = 100 * len(probe.buf)  # about 100 of these rows per batch
+    writer = TelegramWriter(engine, storage_dir, batch_bytes=limit, writers=1)
+    first = writer.write(records)
+    assert first.messages_new == 1200 and first.batches in (12, 13)
+    edited = chat_and_users() + [msg(i, f"edited {i} " + "x" * 200) for i in range(1, 1201)]
+    again = writer.write(edited)
+    assert again.messages_updated == 1200
+    # the first batch at the full limit, the rest at 3/4 of it
+    assert again.batches >= 1 + (1200 - 100) * 4 // 300
