@@ -632,7 +632,7 @@ class _Stream:
         return objs, (end if len(s) == len(data) else len(s[:end].encode()))
 
     def values(self, where: str, resume: tuple[int, bytes] | None = None, seed: int | None = None,
-               sieve: Callable[[bytes, list[bytes]], AbstractSet[int] | None] | None = None) -> Iterator[Any]:
+               sieve: Callable[[list[bytes]], AbstractSet[int] | None] | None = None) -> Iterator[Any]:
         """Decoded elements of the array at the cursor: the hot loop.
 
         Elements are decoded many at a time: the first element shows how the writer
@@ -646,7 +646,7 @@ class _Stream:
         ``resume``: (index, the array's indentation) of the element the cursor is at (see ``mark``).
 
         ``seed``: yield (element, its layout hash) pairs instead (see ``_Layout``; None where the layout is
-        not known). ``sieve``: given a run's bytes and its elements' (``_Layout.pieces``), the layout hashes
+        not known). ``sieve``: given the bytes of a run's elements (``_Layout.pieces``), the layout hashes
         known to be stored (or None): a run's stored elements are not decoded but yielded as
         ``(_SKIP, (count, first piece, last piece))`` for each stretch of them. Skipping is safe without decoding:
         a piece with a stored hash is, byte for byte, an element that was decoded once, and the joint the run was
@@ -693,7 +693,7 @@ class _Stream:
                         run = buf[pos : cut + keep]
                         pieces = layout.pieces(run)
                         hashes = list(map(_xxh3, pieces, repeat(seed)))
-                        known = sieve(run, pieces)
+                        known = sieve(pieces)
                         if known:
                             sifted = _sift(pieces, hashes, known)
                         self.fresh = known is not None and not known
@@ -1191,7 +1191,7 @@ class _Parser:
         if out:
             yield out
 
-    def _sieve(self, run: bytes, pieces: list[bytes]) -> AbstractSet[int] | None:
+    def _sieve(self, pieces: list[bytes]) -> AbstractSet[int] | None:
         """The stored layout hashes around a run of the current chat's elements (``_Stream.values``); None where
         its elements must be decoded: inside a forum, ids not in order. A topic service message is never skipped:
         its stored hash includes its topic, so it is never a layout hash (and forums are not sieved)."""
