@@ -12,9 +12,11 @@ full-account export spreads the messages over ``--chats`` chats), then for each 
 3. ``overlap`` (``--overlap F``, default 0.1): deletes the newest share F of every chat's messages (what last
    month's export did not have yet; then VACUUM ANALYZE), imports the whole export again: most of it is stored,
    F of it is new.
-   The target is that this takes about as long as importing the new part alone:
-4. ``new_part_alone``: empties the tables and imports a generated export of F x messages in as many chats (same
-   layout, its own file): what importing only the new part costs, process start included.
+   The target is that this takes about as long as importing the new part alone, measured two ways:
+4. ``new_part_on_stored``: deletes the same newest messages again and imports a file holding only them (cut from
+   the export once, same layout): the same writes into the same stored state, without the overlap to read;
+5. ``new_part_alone``: empties the tables and imports a generated export of F x messages in as many chats (same
+   layout, its own file): the new part's cost in an empty store, process start included.
 
 Each child's wall time (process start to exit, schema check included) and its own peak RSS (``wait4``) are reported;
 figures are medians over the runs. Uses an embedded PostgreSQL in ``--home`` (default bench/out/home) unless
@@ -89,6 +91,23 @@ def drop_newest(engine, fraction: float) -> int:
     return n
 
 
+def write_newest(export: Path, fraction: float, out: Path) -> int:
+    """Write the export's newest ``fraction`` of every chat's messages (by id, as ``drop_newest`` cuts them) to
+    ``out`` in the same layout; returns how many."""
+    data = json.loads(export.read_bytes())
+    chats = data["chats"]["list"] if "chats" in data else [data]
+    n = 0
+    for chat in chats:
+        ids = sorted(m["id"] for m in chat.get("messages", ()))
+        if ids:
+            cut = ids[max(0, -(-len(ids) * round((1 - fraction) * 10_000) // 10_000) - 1)]  # percentile_disc
+            chat["messages"] = [m for m in chat["messages"] if m["id"] > cut]
+            n += len(chat["messages"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=1_000_000)
@@ -108,8 +127,11 @@ def main() -> None:
                             speech=False)
         print(f"generated {args.messages:,} messages in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     export = export_dir / "result.json"
-    part = None
+    part = newest = None
     if args.overlap:
+        newest = export_dir / f"newest-{args.overlap}" / "result.json"
+        if not newest.exists():
+            print(f"cut the newest part: {write_newest(export, args.overlap, newest):,} messages", file=sys.stderr)
         n_part = round(args.messages * args.overlap)
         part_dir = out / (f"export-{args.kind}-{n_part}" + (f"-{args.chats}chats" if args.kind == "full_account"
                                                              else ""))
@@ -130,7 +152,7 @@ def main() -> None:
     engine = make_engine(env["TELEGRAM_INTEL_DATABASE_URL"])
     upgrade(engine)
     results: dict[str, list[tuple[float, float, dict]]] = {"import": [], "reimport": [], "overlap": [],
-                                                           "new_part_alone": []}
+                                                           "new_part_on_stored": [], "new_part_alone": []}
     dropped = 0
     try:
         for i in range(args.runs):
@@ -142,7 +164,7 @@ def main() -> None:
             line = [f"run {i + 1}:"] + [
                 f"{k} {r[-1][2]['messages_seen'] / r[-1][0]:,.0f} msg/s ({r[-1][1]:.0f} MiB, "
                 f"{r[-1][2]['cpu_seconds'] / r[-1][2]['messages_seen'] * 1e6:.1f} µs CPU/msg)"
-                for k, r in results.items() if r and k != "overlap"]
+                for k, r in results.items() if r and k in ("import", "reimport")]
             if args.overlap:
                 dropped = drop_newest(engine, args.overlap)
                 sql(engine, "CHECKPOINT", autocommit=True)
@@ -150,6 +172,14 @@ def main() -> None:
                 r = results["overlap"][-1]
                 line.append(f"overlap {r[2]['messages_seen'] / r[0]:,.0f} msg/s, {dropped:,} new in {r[0]:.1f}s "
                             f"({r[2]['cpu_seconds']:.1f}s CPU)")
+                if drop_newest(engine, args.overlap) != dropped:
+                    raise SystemExit("the second cut deleted other messages than the first")
+                sql(engine, "CHECKPOINT", autocommit=True)
+                results["new_part_on_stored"].append(child_import(newest, env))
+                r = results["new_part_on_stored"][-1]
+                if r[2]["messages_new"] != dropped:
+                    raise SystemExit(f"the newest part wrote {r[2]['messages_new']:,} messages, not {dropped:,}")
+                line.append(f"new part on stored {r[0]:.1f}s")
                 sql(engine, f"TRUNCATE {TABLES} CASCADE")
                 sql(engine, "CHECKPOINT", autocommit=True)
                 results["new_part_alone"].append(child_import(part, env))
@@ -187,6 +217,8 @@ def main() -> None:
     }
     if results["overlap"]:
         result["overlap"]["messages_new_part"] = dropped
+        result["overlap_wall_vs_new_part_on_stored"] = round(result["overlap"]["median_wall_s"]
+                                                             / result["new_part_on_stored"]["median_wall_s"], 2)
         result["overlap_wall_vs_new_part_alone"] = round(result["overlap"]["median_wall_s"]
                                                          / result["new_part_alone"]["median_wall_s"], 2)
     print(json.dumps(result, indent=2))

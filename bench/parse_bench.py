@@ -70,6 +70,9 @@ class _NothingStored:
     def stored_hashes(self, chat_id: int, account_id: int | None, first_id: int, last_id: int, count: int) -> set:
         return set()
 
+    def stored_spans(self, chat_id: int, account_id: int | None, first_id: int) -> list:
+        return []
+
 
 def rows(path: Path) -> None:
     formatter, batch = _RowFormatter(), _Batch()

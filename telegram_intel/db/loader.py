@@ -24,6 +24,7 @@ Figures and what each choice bought: bench/README.md (Import).
 
 from __future__ import annotations
 
+import array
 import functools
 import itertools
 import operator
@@ -55,7 +56,15 @@ from sqlalchemy.engine import Engine
 from telegram_intel.lib.erasure import scrub_erased
 from telegram_intel.lib.media_store import MediaStore
 from telegram_intel.lib import export_parser, records
-from telegram_intel.lib.records import ChatRecord, FileRecord, MessageRecord, TopicRecord, UnchangedMessages, UserRecord
+from telegram_intel.lib.records import (
+    ChatRecord,
+    FileRecord,
+    MessageRecord,
+    StoredSpan,
+    TopicRecord,
+    UnchangedMessages,
+    UserRecord,
+)
 from telegram_intel.lib.resume import ResumePoint
 
 log = logging.getLogger(__name__)
@@ -263,7 +272,9 @@ SELECT has_parameter_privilege('session_replication_role', 'SET')
        = ARRAY[(SELECT c.conname FROM pg_constraint c
                 WHERE c.conrelid = 'telegram_messages'::regclass AND c.contype = 'f'
                   AND c.confrelid = 'telegram_chats'::regclass)]
-   AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'telegram_messages'::regclass AND NOT t.tgisinternal)
+   -- none of its own triggers fires on INSERT (tgtype bit 2; the spans' triggers fire on DELETE and TRUNCATE)
+   AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = 'telegram_messages'::regclass AND NOT t.tgisinternal
+                   AND t.tgtype & 4 <> 0)
    -- the same for the files of new messages, whose one foreign key is their message's
    AND (SELECT array_agg(c.confrelid::regclass::text) FROM pg_constraint c
         WHERE c.conrelid = 'telegram_files'::regclass AND c.contype = 'f') = ARRAY['telegram_messages']
@@ -470,6 +481,7 @@ class _Batch:
     files: list[tuple] = field(default_factory=list)
     topics: list[tuple] = field(default_factory=list)
     accounts: list[tuple] = field(default_factory=list)
+    spans: list[tuple] = field(default_factory=list)  # records.StoredSpan rows, written with the batch's messages
     min_date: datetime | None = None
     max_date: datetime | None = None
 
@@ -704,18 +716,46 @@ def _scrub_references(rec: MessageRecord, erased: frozenset[int]) -> None:
 
 
 # -- unchanged messages -------------------------------------------------------------------------------------------
-# A window of a chat's stored content hashes, from a message id on, seen by an account (any when None): the hashes,
-# the window's last id, how many.
+# A window of a chat's stored content hashes, from a message id on, seen by an account (any when None): the hashes
+# as big-endian 64-bit integers in one bytea (least work in Python), the window's last id, how many.
 _STORED_WINDOW = """
-SELECT coalesce(array_agg(content_hash), '{}'), max(message_id), count(*) FROM (
+SELECT coalesce(string_agg(int8send(content_hash), ''::bytea), ''::bytea), max(message_id), count(*) FROM (
     SELECT message_id, content_hash FROM telegram_messages
     WHERE chat_id = %(chat)s AND message_id >= %(id)s AND content_hash IS NOT NULL
       AND (%(account)s::bigint IS NULL OR account_ids @> ARRAY[%(account)s::bigint])
     ORDER BY message_id LIMIT %(limit)s) s
 """
 _WINDOW_ROWS = 8_192
+# A chat's stored spans (records.StoredSpan) seen by an account (0: none), from a message id on.
+_STORED_SPANS = """
+SELECT first_id, length, digest, count FROM telegram_import_spans
+WHERE chat_id = %(chat)s AND account_id = %(account)s AND first_id >= %(id)s AND seed = %(seed)s
+ORDER BY first_id LIMIT %(limit)s
+"""
+_SPAN_ROWS = 4_096  # per query: ~270k messages
+_STALE_SPANS = "DELETE FROM telegram_import_spans WHERE seed <> %s"
+_UPSERT_SPANS = """
+INSERT INTO telegram_import_spans (chat_id, account_id, first_id, digest, length, last_id, count, seed)
+SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::bigint[], %s::int[],
+                     %s::bigint[])
+ON CONFLICT (chat_id, account_id, first_id, digest) DO UPDATE SET
+    length = excluded.length, last_id = excluded.last_id, count = excluded.count, seed = excluded.seed
+"""
+# A span holds while its messages are stored as they were (migration 0018): the writer deletes those its upsert
+# may write over (per chat, the staged rows' id range: never fewer than needed).
+_FORGET_STAGED_SPANS = """
+DELETE FROM telegram_import_spans s
+USING (SELECT chat_id, min(message_id) AS lo, max(message_id) AS hi FROM stage_messages GROUP BY chat_id) r
+WHERE s.chat_id = r.chat_id AND s.last_id >= r.lo AND s.first_id <= r.hi
+"""
+_BIG_ENDIAN = sys.byteorder == "big"
 _MAX_INT64 = (1 << 63) - 1
 _MAX_UINT64 = (1 << 64) - 1
+
+
+def _signed(value: int) -> int:
+    """A 64-bit unsigned value as the bigint that holds its bits."""
+    return value - (1 << 64) if value > _MAX_INT64 else value
 
 
 @functools.cache
@@ -735,7 +775,11 @@ class StoredMessageIndex:
     on a connection and thread of their own; the window after a full one is fetched while the source reads on. A
     window is a set of hashes: every source hash covers the message's id (it hashes bytes holding it), so a hash
     found in the window of the message's id is that message's. A chat asked out of order (windows that serve few
-    messages) is no longer looked up: its messages take the writer's path, which compares them on the server."""
+    messages) is no longer looked up: its messages take the writer's path, which compares them on the server.
+
+    Stored spans (``stored_spans``) are fetched apart, ``_SPAN_ROWS`` at a time from the id asked: a re-import
+    whose runs are all stored spans reads no content hash. Spans of another seed are deleted when the index
+    starts."""
 
     def __init__(self, engine: Engine, seed: int | None = None) -> None:
         self.engine = engine
@@ -748,6 +792,12 @@ class StoredMessageIndex:
         self._account: int | None = None
         self._lo = self._hi = 0
         self._hashes: set[int] = set()  # the window's hashes, unsigned
+        # Spans: (key, first id asked, last first id held) and the spans by first id; loads that served few asks.
+        self._span_at: tuple[tuple[int, int | None] | None, int, int] = (None, 0, -1)
+        self._spans: dict[int, list[tuple[int, int, int]]] = {}
+        self._span_asks = 0
+        self._span_misfits: dict[tuple[int, int | None], int] = {}
+        self._purged = False
         self._served = 0
         self._misfits: dict[tuple[int, int | None], int] = {}
         self.windows = 0
@@ -769,15 +819,49 @@ class StoredMessageIndex:
         self._served += count
         return self._hashes
 
-    def _window(self, key: tuple[int, int | None], message_id: int) -> tuple[set[int], int, bool]:
-        """(In the index's thread.) The stored hashes (unsigned) from ``message_id`` on, the last id, whether the
-        window is full (more may follow)."""
+    def stored_spans(self, chat_id: int, account_id: int | None, first_id: int) -> list[tuple[int, int, int]]:
+        key = (chat_id, account_id)
+        at_key, lo, hi = self._span_at
+        if key != at_key or not lo <= first_id <= hi:
+            if key == at_key and self._span_asks < 8:  # asked out of order: a load per few asks
+                self._span_misfits[key] = self._span_misfits.get(key, 0) + 1
+            if self._span_misfits.get(key, 0) > 8:
+                return []
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="stored-index")
+            self._spans, last = self._pool.submit(self._span_rows, key, first_id).result()
+            self._span_at, self._span_asks = (key, first_id, last), 0
+        self._span_asks += 1
+        return self._spans.get(first_id, [])
+
+    def _connection(self) -> psycopg.Connection:
+        """(In the index's thread.)"""
         if self._conn is None:
             self._conn = psycopg_connect(self.engine)
             self._conn.autocommit = True
-        hashes, last, count = self._conn.cursor(binary=True).execute(  # one binary array: least work in Python
+            self._conn.execute(_STALE_SPANS, (_signed(self.seed),))
+        return self._conn
+
+    def _span_rows(self, key: tuple[int, int | None], first_id: int) -> tuple[dict, int]:
+        """(In the index's thread.) The chat's spans from ``first_id`` on by first id, and the last first id they
+        cover (all of them when fewer than a full load)."""
+        rows = self._connection().execute(_STORED_SPANS, {
+            "chat": key[0], "account": key[1] or 0, "id": first_id, "seed": _signed(self.seed),
+            "limit": _SPAN_ROWS}).fetchall()
+        spans: dict[int, list[tuple[int, int, int]]] = {}
+        for first, length, digest, count in rows:
+            spans.setdefault(first, []).append((length, digest & _MAX_UINT64, count))
+        return spans, rows[-1][0] if len(rows) == _SPAN_ROWS else _MAX_INT64
+
+    def _window(self, key: tuple[int, int | None], message_id: int) -> tuple[set[int], int, bool]:
+        """(In the index's thread.) The stored hashes (unsigned) from ``message_id`` on, the last id, whether the
+        window is full (more may follow)."""
+        hashes_bytes, last, count = self._connection().cursor(binary=True).execute(
             _STORED_WINDOW, {"chat": key[0], "account": key[1], "id": message_id, "limit": _WINDOW_ROWS}).fetchone()
-        return {h & _MAX_UINT64 for h in hashes}, last, count == _WINDOW_ROWS
+        hashes = array.array("Q", hashes_bytes)
+        if not _BIG_ENDIAN:
+            hashes.byteswap()
+        return set(hashes), last, count == _WINDOW_ROWS
 
     def _fetch(self, key: tuple[int, int | None], message_id: int) -> bool:
         if key == self._key and self._served < 64:
@@ -965,6 +1049,8 @@ class TelegramWriter:
                 with lock:
                     stats.users_seen += len(batch.users)
                     stats.chats.update(c[0] for c in batch.chats)
+            if batch.spans and not batch.messages:
+                self._commit_spans(meta_conn, batch)
             if batch.messages:
                 batch.seq = next(sequence)
                 while not slots.acquire(timeout=0.2):
@@ -976,6 +1062,8 @@ class TelegramWriter:
         formatter = _RowFormatter()
         batch = _Batch()
         keys: set[tuple[int, int]] = set()
+        torn = False  # the last batch handed off ended inside a run
+        slack = 0.0  # how far past full a batch waits for its run's end: only once the source has sent a span
         forums: set[int] = set()  # chats known to be forums: General gets their topic-less messages at the end
         erased = erased_ids(meta_conn)
         try:
@@ -993,7 +1081,7 @@ class TelegramWriter:
                         # which must commit after this one: writers run batches in parallel, and two in-flight
                         # batches writing the same keys could also deadlock each other.
                         handoff.join()
-                        batch, keys = _Batch(), set()
+                        batch, keys, torn = _Batch(), set(), True
                     keys.add(key)
                     try:
                         row = message_row(rec)
@@ -1002,9 +1090,27 @@ class TelegramWriter:
                     batch.add(formatter, rec, row)
                     if rec.files:
                         batch.files.extend([self._file_row(rec, f) for f in rec.files])
+                    # From a source of spans, a full batch ends with its run (at the run's span, below), unless the run
+                    # has none and goes on.
+                    if len(batch.messages) >= batch_size + slack * batch_size or \
+                            len(batch.buf) >= limit[0] + slack * limit[0]:
+                        flush(batch)
+                        batch, keys, torn = _Batch(), set(), True
+                elif type(rec) is StoredSpan:
+                    # Committed with the last of its run's messages, so a span never outlives a batch that did not
+                    # commit: one whose run began in a batch already handed off is dropped.
+                    slack = 0.25
+                    if torn:
+                        torn = False
+                    elif rec.chat_id not in erased:
+                        batch.spans.append((
+                            rec.chat_id, rec.account_id or 0, rec.first_id, _signed(rec.digest), rec.length,
+                            rec.last_id, rec.count, _signed(rec.seed)))
                     if len(batch.messages) >= batch_size or len(batch.buf) >= limit[0]:
                         flush(batch)
                         batch, keys = _Batch(), set()
+                    elif not batch.messages and len(batch.spans) >= _SPANS_ALONE:
+                        self._commit_spans(meta_conn, batch)
                 elif type(rec) is UnchangedMessages:
                     with lock:
                         _count_unchanged(stats, rec)
@@ -1057,6 +1163,13 @@ class TelegramWriter:
             raise failure[0]
         stats.seconds = time.perf_counter() - started
         return stats
+
+    @staticmethod
+    def _commit_spans(conn: psycopg.Connection, batch: _Batch) -> None:
+        """Spans read while no message was written (a re-import): on their own."""
+        with conn.transaction(), conn.cursor() as cur:
+            _write_spans(cur, batch.spans)
+        batch.spans = []
 
     @staticmethod
     def _commit_meta(conn: psycopg.Connection, batch: _Batch) -> None:
@@ -1139,8 +1252,11 @@ class TelegramWriter:
                                     sorted({c for c, _ in clashes})[:5])
                     cur.execute(_UPSERT_MESSAGES)
                     new_known, updated, edits = cur.fetchone()
+                    cur.execute(_FORGET_STAGED_SPANS)
                     new += new_known
                     cur.execute(_MERGE_ACCOUNTS)
+            if batch.spans:
+                _write_spans(cur, batch.spans)
             if files:
                 with cur.copy(f"COPY stage_files ({_fcols}) FROM STDIN") as copy:
                     for row in self._stored_files(files):
@@ -1181,6 +1297,7 @@ class BadRecordError(ValueError):
 
 _INT32 = range(-(1 << 31), 1 << 31)
 _SWITCH_INTERVAL = 0.0002  # seconds
+_SPANS_ALONE = 4_096  # spans kept while no message is written before they are written on their own
 _ATTEMPTS = 3  # of a batch that keeps losing deadlocks to concurrent writers
 # What the server says about a value it cannot take (a safety net behind the checks while rows are built): bad
 # input, reported like any other, not a database failure.
@@ -1253,6 +1370,11 @@ def _account(stats: LoadStats, batch: _Batch, counts: tuple[int, int, int, int])
         stats.min_date = batch.min_date
     if batch.max_date and (stats.max_date is None or batch.max_date > stats.max_date):
         stats.max_date = batch.max_date
+
+
+def _write_spans(cur: psycopg.Cursor, spans: list[tuple]) -> None:
+    spans = sorted({row[:4]: row for row in spans}.values())  # one row per key, keys in one order across writers
+    cur.execute(_UPSERT_SPANS, [list(column) for column in zip(*spans)])
 
 
 def _count_unchanged(stats: LoadStats, run: UnchangedMessages) -> None:

@@ -223,6 +223,25 @@ class ImportCheckpoint(Base):
     committed_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class ImportSpan(Base):
+    """A run of messages an import read from an export and stored (migration 0018): the xxh3 of its bytes, so a
+    later import skips the same bytes unsplit (``loader.StoredMessageIndex``). Ids and digests only. Deleting
+    messages deletes the spans that meet them (trigger); whatever changes a stored ``content_hash`` must delete the
+    spans that cover it (``loader``'s upsert does)."""
+
+    __tablename__ = "telegram_import_spans"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_chats.chat_id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default="0")  # 0: no account
+    first_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    digest: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    length: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+
+
 
 
 class ErasedUser(Base):

@@ -73,6 +73,7 @@ from telegram_intel.lib.records import (
     OwnerRecord,
     Record,
     StoredMessages,
+    StoredSpan,
     TelegramDataError,
     TopicRecord,
     UnchangedMessages,
@@ -100,6 +101,7 @@ _SKIPPED_RUN = 4096  # unchanged messages reported at least this often (progress
 _BATCH = 32  # records per internal batch; small for the same GC reason as _WINDOW
 _END = object()
 _SKIP = object()  # _Stream.values(sieve=...): a stretch of stored elements
+_SPAN = object()  # _Stream.values(spans=...): the run just yielded, for a StoredSpan
 _UTC = timezone.utc
 _from_ts = datetime.fromtimestamp
 _from_iso = datetime.fromisoformat
@@ -632,7 +634,8 @@ class _Stream:
         return objs, (end if len(s) == len(data) else len(s[:end].encode()))
 
     def values(self, where: str, resume: tuple[int, bytes] | None = None, seed: int | None = None,
-               sieve: Callable[[list[bytes]], AbstractSet[int] | None] | None = None) -> Iterator[Any]:
+               sieve: Callable[[list[bytes]], AbstractSet[int] | None] | None = None,
+               spans: Callable[[bytes, int], tuple[int, int] | None] | None = None) -> Iterator[Any]:
         """Decoded elements of the array at the cursor: the hot loop.
 
         Elements are decoded many at a time: the first element shows how the writer
@@ -651,6 +654,12 @@ class _Stream:
         ``(_SKIP, (count, first piece, last piece))`` for each stretch of them. Skipping is safe without decoding:
         a piece with a stored hash is, byte for byte, an element that was decoded once, and the joint the run was
         split at holds a raw newline, which only occurs between JSON tokens.
+
+        ``spans`` (with ``sieve``): given the buffer and a run's start, (count, length) when the ``length`` bytes
+        there are a stored span of ``count`` elements (``StoredMessages.stored_spans``): they are skipped unsplit,
+        as one stretch. After each run it split whose elements all came out, ``(_SPAN, (count, length, digest,
+        first piece, last piece))`` follows: what a ``StoredSpan`` of it needs. Runs are cut the
+        same way in every read of the same bytes, so a later import meets the spans an earlier one stored.
         """
         if resume is None:
             line = self.buf.rfind(b"\n", 0, self.pos) + 1
@@ -681,11 +690,15 @@ class _Stream:
             # The consumer asked for element i: it has every element before it.
             self.mark = (self._base + pos, i)
             cut = -1
-            sifted = pieces = hashes = None
+            sifted = pieces = hashes = span = None
             self.fresh = False
             if close is not None:
                 limit = pos + _WINDOW
-                if sieve is not None and layout is not None and layout.joint is not None:
+                if spans is not None and layout is not None and layout.joint is not None:
+                    span = spans(buf, pos)  # a stored span here: nothing to split or search
+                if span is not None:
+                    pass
+                elif sieve is not None and layout is not None and layout.joint is not None:
                     # Stored elements first: a run whose elements are all stored (or decode alone) needs no search
                     # for the array's end (a piece holding it is neither stored nor one value).
                     cut = buf.rfind(close, pos, limit)
@@ -697,7 +710,9 @@ class _Stream:
                         if known:
                             sifted = _sift(pieces, hashes, known)
                         self.fresh = known is not None and not known
-                if sifted is None and search:
+                if span is not None:
+                    pass
+                elif sifted is None and search:
                     # Stop at the array's end when we can see it, so orjson gets whole runs
                     # there too; a "end" found before any element end was a wrong guess.
                     # Searched for in the array's first run only (small arrays end there): a later run that
@@ -707,11 +722,22 @@ class _Stream:
                         cut = buf.rfind(close, pos, limit)
                 elif pieces is None:
                     cut = buf.rfind(close, pos, limit)
-            if sifted is not None:
+            if span is not None:
+                n, end = span[0], pos + span[1]
+                stop = end - len(layout.end)
+                joint = layout.joint
+                at = buf.find(joint, pos, stop)
+                first_piece = buf[pos:stop] if at < 0 else buf[pos:at]
+                at = buf.rfind(joint, pos, stop)
+                yield _SKIP, (n, first_piece, first_piece if at < 0 else buf[at + len(joint) : stop])
+                i += n
+            elif sifted is not None:
                 self.nul = True  # the few decoded elements are checked one by one
                 yield from sifted
                 i += len(pieces)
                 end = cut + keep
+                if spans is not None:
+                    yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1])
             elif cut > pos:
                 cut += keep
                 if hashing and layout is not None and layout.joint is not None:
@@ -729,13 +755,18 @@ class _Stream:
                     objs, used = got
                     ended = used < cut - pos + 2  # the array itself ended inside the run
                     if ended and hashes is not None:  # the elements' bytes are the run's up to the array's end
-                        elements = run[: used - 2].rstrip(b" \t\r\n")
-                        hashes = list(map(_xxh3, layout.pieces(elements), repeat(seed))) \
-                            if elements.endswith(layout.end) else None
+                        run = run[: used - 2].rstrip(b" \t\r\n")
+                        if run.endswith(layout.end):
+                            pieces = layout.pieces(run)
+                            hashes = list(map(_xxh3, pieces, repeat(seed)))
+                        else:
+                            hashes = None
                     if not hashing:
                         yield from objs
                     elif hashes is not None and len(hashes) == len(objs):
                         yield from zip(objs, hashes)
+                        if spans is not None:
+                            yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1])
                     else:  # the split did not match the decoded run: no layout hashes for it
                         yield from zip(objs, repeat(None))
                     i += len(objs)
@@ -1064,14 +1095,16 @@ class _Parser:
         seed = stored.seed if stored is not None else None
         self._sieve_chat = None
         sieve = self._sieve if stored is not None else None
+        spans = self._span_at if stored is not None else None
         if resume is None:
             if rs.peek() != b"[":
                 raise self.error(path, "'messages' must be a JSON array")
-            values = rs.values(path, seed=seed, sieve=sieve)
+            values = rs.values(path, seed=seed, sieve=sieve, spans=spans)
             first = next(values, _END)
             era = _message_era(first if seed is None or first is _END else first[0])
         else:
-            values = rs.values(path, (resume["index"], resume["indent"].encode()), seed=seed, sieve=sieve)
+            values = rs.values(path, (resume["index"], resume["indent"].encode()), seed=seed, sieve=sieve,
+                               spans=spans)
             first = next(values, _END)
             era = resume["era"]
         chat = self._chat(header, era, chat_path, is_left)
@@ -1096,6 +1129,8 @@ class _Parser:
             append(point(rs, path, header, is_left))
         unchanged = stored.unchanged if stored is not None else None
         skipped, first_skipped, last_skipped = 0, None, None
+        # Whether every element of the run being read is stored with its layout hash (a StoredSpan of it can hold).
+        plain = True
         chat_id = self._sieve_chat = chat.chat_id
         items = chain((first,), values) if seed is not None else zip(chain((first,), values), repeat(None))
         try:
@@ -1107,6 +1142,11 @@ class _Parser:
                     if first_skipped is None:
                         first_skipped = first_piece
                     last_skipped = last_piece
+                elif m is _SPAN:
+                    if plain and self._topics is None and (span := self._span(chat_id, h, seed)) is not None:
+                        append(span)
+                    plain = True
+                    continue
                 elif (stored is not None and not rs.fresh and self._topics is None and type(m) is dict
                         and (type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS)
                         and type(mid := m.get("id")) is int
@@ -1123,6 +1163,7 @@ class _Parser:
                     rec = build(m, chat_id, path, i)
                     i += 1
                     if rec is None:
+                        plain = False
                         continue
                     if rec.action in _TOPIC_ACTIONS:
                         out.extend(self._topic(rec, m, path, i - 1))
@@ -1132,7 +1173,7 @@ class _Parser:
                         try:
                             dumped = _dumps(m)
                         except orjson.JSONEncodeError:  # beyond orjson (huge ints): hashed by the writer
-                            pass
+                            plain = False
                         else:
                             # raw_json holds no escaped NUL (the writer stores it as it is); the rare run that may
                             # have one is checked per message.
@@ -1142,11 +1183,13 @@ class _Parser:
                                 rec.content_hash = _content_hash(dumped, rec.topic_id, seed)
                             else:
                                 if rec.topic_id is not None:
+                                    plain = False
                                     h = _xxh3(b"%d\x00topic:%d" % (h, rec.topic_id), seed)
                                 rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
                             if rec.files and (found := _files_found(rec.files)):
                                 # Whether its files are there is the one thing of a message not in its JSON text:
                                 # in the hash too, and a message stored so is not written again.
+                                plain = False
                                 h = _xxh3(b"%d\x00files:%s" % (rec.content_hash, found), seed)
                                 rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
                                 if (not rs.fresh and self._topics is None and rec.action not in _TOPIC_ACTIONS
@@ -1202,6 +1245,29 @@ class _Parser:
         if lo is None or hi is None or int(lo[1]) > int(hi[1]):
             return None
         return self.stored.stored_hashes(chat_id, self.account_id, int(lo[1]), int(hi[1]), len(pieces))
+
+    def _span_at(self, buf: bytes, pos: int) -> tuple[int, int] | None:
+        """(count, length) when the bytes at ``pos`` (a run's start) are a stored span of the current chat
+        (``_Stream.values``); None where there is none, or runs are not skipped (see ``_sieve``)."""
+        chat_id = self._sieve_chat
+        if chat_id is None or self._topics is not None or (m := _FIRST_ID(buf, pos)) is None:
+            return None
+        found = self.stored.stored_spans(chat_id, self.account_id, int(m[1]))
+        if found:
+            seed, view, size = self.stored.seed, memoryview(buf), len(buf)
+            for length, digest, count in found:
+                if pos + length <= size and _xxh3(view[pos : pos + length], seed) == digest:
+                    return count, length
+        return None
+
+    def _span(self, chat_id: int, run: tuple, seed: int) -> StoredSpan | None:
+        """The ``StoredSpan`` of a run of stored-as-hashed elements (``_Stream.values``' ``_SPAN``), if its ids
+        are in order."""
+        count, length, digest, first_piece, last_piece = run
+        lo, hi = _FIRST_ID(first_piece), _FIRST_ID(last_piece)
+        if lo is None or hi is None or int(lo[1]) > int(hi[1]):
+            return None
+        return StoredSpan(chat_id, self.account_id, int(lo[1]), int(hi[1]), count, length, digest, seed)
 
     @staticmethod
     def _unchanged(chat_id: int, count: int, first: dict | bytes, last: dict | bytes) -> UnchangedMessages:

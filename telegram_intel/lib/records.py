@@ -10,6 +10,7 @@ Telethon land on the same natural key ``(chat_id, message_id)``.
 from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -192,6 +193,23 @@ class UnchangedMessages:
     last_date: datetime | None = None
 
 
+@dataclass(slots=True)
+class StoredSpan:
+    """A run of ``count`` messages of a chat (ids ``first_id``..``last_id``) that a source read as ``length`` bytes
+    hashing to ``digest`` (xxh3 with the store's ``seed``), each message hashed as the store holds it (see
+    ``StoredMessages``). The writer stores it with the last of the run's messages it writes; a later import skips
+    the same bytes unsplit (``StoredMessages.stored_spans``)."""
+
+    chat_id: int
+    account_id: int | None
+    first_id: int
+    last_id: int
+    count: int
+    length: int
+    digest: int
+    seed: int
+
+
 class StoredMessages(Protocol):
     """What the store holds, for a source that can skip unchanged messages before building them.
 
@@ -211,9 +229,16 @@ class StoredMessages(Protocol):
         ``unchanged`` per message)."""
         ...
 
+    def stored_spans(self, chat_id: int, account_id: int | None, first_id: int) -> Sequence[tuple[int, int, int]]:
+        """(length, digest, count) of the stored spans (``StoredSpan``) of the chat, seen by ``account_id``, that
+        start at ``first_id``: a source finding ``length`` bytes that hash to ``digest`` where a run starts with that
+        id skips those ``count`` messages unsplit. The store holds a span only while its messages are stored as
+        they were."""
+        ...
+
 
 #: What a source yields (an ``OwnerRecord`` is a ``UserRecord``).
-Record = ChatRecord | UserRecord | MessageRecord | TopicRecord | UnchangedMessages
+Record = ChatRecord | UserRecord | MessageRecord | TopicRecord | UnchangedMessages | StoredSpan
 
 
 class TelegramDataError(ValueError):

@@ -332,3 +332,118 @@ def test_a_media_file_that_appears_gets_its_message_written(engine, storage_dir,
             == ("present", photo.stat().st_size)
     built.clear()
     assert import_export(engine, path, storage_dir).messages_unchanged == 50 and built == []
+
+
+def spans(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT chat_id, first_id, last_id, count FROM telegram_import_spans ORDER BY chat_id, first_id"))]
+
+
+@pytest.fixture
+def sample_export(tmp_path) -> Path:
+    from telegram_intel_tools.sample_data import write_sample_export
+
+    write_sample_export(tmp_path / "export", messages=3000, chats=3, users=8, seed=11, media=False)
+    return tmp_path / "export" / "result.json"
+
+
+@pytest.fixture
+def splits(monkeypatch) -> list[int]:
+    """How many runs the export parser split into their elements."""
+    from telegram_intel.lib import export_parser
+
+    calls: list[int] = []
+    original = export_parser._Layout.pieces
+    monkeypatch.setattr(export_parser._Layout, "pieces", lambda self, run: calls.append(1) or original(self, run))
+    return calls
+
+
+def test_a_reimport_skips_stored_spans_without_splitting_them(engine, storage_dir, sample_export, splits, built):
+    """An import stores its runs of messages as spans (the xxh3 of their bytes); the next import of the same bytes
+    skips each run whole: no split, no decoding, no stored hash read, nothing built."""
+    first = import_export(engine, sample_export, storage_dir)
+    stored = spans(engine)
+    assert sum(s[3] for s in stored) >= 0.9 * first.messages_seen
+    assert all(s[1] <= s[2] and s[3] >= 1 for s in stored)
+    before = physical(engine)
+
+    splits.clear()
+    built.clear()
+    again = import_export(engine, sample_export, storage_dir)
+    assert (again.messages_unchanged, again.messages_new, again.messages_updated) == (again.messages_seen, 0, 0)
+    assert built == []
+    assert len(splits) <= 3 * 2, splits  # per chat: the run where its array ends (stored as no span)
+    assert physical(engine) == before
+    assert spans(engine) == stored
+
+
+def test_deleted_messages_take_their_spans_with_them(engine, storage_dir, sample_export, built):
+    """Deleting messages (any statement, e.g. forgetting a person) deletes the spans that meet them: the next
+    import reads those runs again and writes the deleted messages back; TRUNCATE deletes every span."""
+    import_export(engine, sample_export, storage_dir)
+    before = physical(engine)
+    stored = spans(engine)
+    chat, first, last, _ = stored[len(stored) // 2]
+    with engine.begin() as conn:
+        gone = {tuple(r) for r in conn.execute(sa.text(
+            "DELETE FROM telegram_messages WHERE chat_id = :c AND message_id IN (:a, :b) RETURNING chat_id, message_id"),
+            {"c": chat, "a": first, "b": last})}
+    assert len(gone) == 2
+    assert spans(engine) == [s for s in stored if not (s[0] == chat and s[1] <= last and s[2] >= first)]
+    assert len(spans(engine)) == len(stored) - 1
+
+    built.clear()
+    stats = import_export(engine, sample_export, storage_dir)
+    assert (stats.messages_new, stats.messages_updated) == (2, 0)
+    assert set(built) == gone
+    assert {k: v[2:] for k, v in physical(engine).items()} == {k: v[2:] for k, v in before.items()}
+    assert spans(engine) == stored  # the run read again is a span again
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE telegram_messages CASCADE"))
+    assert spans(engine) == []
+
+
+def test_a_message_written_over_takes_its_spans_with_it(engine, storage_dir, sample_export, built):
+    """The writer deletes the spans of the messages it writes over (another source's newer version): the next
+    import compares that run on the server again; the other spans still skip."""
+    import dataclasses
+
+    import_export(engine, sample_export, storage_dir)
+    stored = spans(engine)
+    chat, first, last, _ = stored[len(stored) // 2]
+    [original] = [r for r in iter_export(sample_export) if isinstance(r, MessageRecord)
+                  and (r.chat_id, r.message_id) == (chat, first)]
+    edited = dataclasses.replace(original, text="edited live", edit_date=original.date.replace(year=2099))
+    stats = TelegramWriter(engine, storage_dir).write([edited])
+    assert stats.messages_updated == 1
+    assert spans(engine) == [s for s in stored if (s[0], s[1]) != (chat, first)]
+
+    built.clear()
+    again = import_export(engine, sample_export, storage_dir)
+    assert (again.messages_updated, again.messages_new) == (0, 0)  # the live version is newer: kept
+    assert built and all(k[0] == chat and first <= k[1] <= last for k in built)
+
+
+def test_a_span_is_stored_only_with_all_of_its_run(engine, storage_dir):
+    """A span commits with the last of its run's messages; a batch that had to end inside a run (a run whose span
+    is far off) drops that run's span, so a span never claims messages of a batch that may not commit."""
+    from telegram_intel.lib.records import StoredSpan
+    from telegram_intel_tests.db.test_loader import CHAT, chat_and_users, msg
+
+    def span(lo: int, hi: int) -> StoredSpan:
+        return StoredSpan(CHAT, None, lo, hi, hi - lo + 1, 100 * (hi - lo + 1), lo, 7)
+
+    def run(lo: int, hi: int) -> list:
+        return [msg(i) for i in range(lo, hi + 1)] + [span(lo, hi)]
+
+    # Batches of 10 messages wait up to 12 for their run's end: 6..30 is cut twice (its span is dropped), 31..37
+    # fills the batch after its remnant (27..30) and ends it with its span, 38..40 goes with the last batch.
+    batches: list[int] = []
+    TelegramWriter(engine, storage_dir, batch_size=10, on_batch=lambda st: batches.append(st.messages_new)).write(
+        chat_and_users() + run(1, 5) + run(6, 30) + run(31, 37) + run(38, 40))
+    assert spans(engine) == [(CHAT, 1, 5, 5), (CHAT, 31, 37, 7), (CHAT, 38, 40, 3)]
+    assert sorted(b - a for a, b in zip([0] + batches, batches)) == [3, 11, 13, 13]  # in whatever order they commit
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM telegram_messages")).scalar() == 40
