@@ -658,8 +658,10 @@ class _Stream:
         ``spans`` (with ``sieve``): given the buffer and a run's start, (count, length) when the ``length`` bytes
         there are a stored span of ``count`` elements (``StoredMessages.stored_spans``): they are skipped unsplit,
         as one stretch. After each run it split whose elements all came out, ``(_SPAN, (count, length, digest,
-        first piece, last piece))`` follows: what a ``StoredSpan`` of it needs. Runs are cut the
-        same way in every read of the same bytes, so a later import meets the spans an earlier one stored.
+        first piece, last piece))`` follows: what a ``StoredSpan`` of it needs (the run where the array ends: its
+        elements only). A later read looks a span up by the id its run starts with and hashes the span's length of
+        bytes there; runs are cut the same way in every read of the same bytes, so it meets them at its own runs'
+        starts.
         """
         if resume is None:
             line = self.buf.rfind(b"\n", 0, self.pos) + 1
