@@ -116,7 +116,12 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=10, help="chats of a full-account export")
     ap.add_argument("--overlap", type=float, default=0.1, help="new share of the overlapping export (0: skip)")
     ap.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "home")
+    ap.add_argument("--cut-newest", nargs=2, metavar=("EXPORT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cut_newest:
+        n = write_newest(Path(args.cut_newest[0]), args.overlap, Path(args.cut_newest[1]))
+        print(f"cut the newest part: {n:,} messages", file=sys.stderr)
+        return
 
     out = ROOT / "bench" / "out"
     name = f"export-{args.kind}-{args.messages}" + (f"-{args.chats}chats" if args.kind == "full_account" else "")
@@ -130,8 +135,9 @@ def main() -> None:
     part = newest = None
     if args.overlap:
         newest = export_dir / f"newest-{args.overlap}" / "result.json"
-        if not newest.exists():
-            print(f"cut the newest part: {write_newest(export, args.overlap, newest):,} messages", file=sys.stderr)
+        if not newest.exists():  # in a child: the children measured below would inherit this process's peak RSS
+            subprocess.run([sys.executable, __file__, "--cut-newest", str(export), str(newest),
+                            "--overlap", str(args.overlap)], check=True)
         n_part = round(args.messages * args.overlap)
         part_dir = out / (f"export-{args.kind}-{n_part}" + (f"-{args.chats}chats" if args.kind == "full_account"
                                                              else ""))
