@@ -293,6 +293,9 @@ _FILE_KEYS = (
     ("contact_vcard", "file", "contact_vcard_file_size"),
 )
 
+# A file key's string value in an element's bytes (_Parser._file_states).
+_FILE_VALUE = re.compile(rb'"(?:%s)":[ \t\r\n]*"((?:[^"\\]|\\.)*)"' % b"|".join(k.encode() for k, _, _ in _FILE_KEYS))
+
 # Everything _extras() looks at; a message with none of these takes the fast path.
 _EXTRA_KEYS = frozenset(
     {
@@ -658,7 +661,7 @@ class _Stream:
         ``spans`` (with ``sieve``): given the buffer and a run's start, (count, length) when the ``length`` bytes
         there are a stored span of ``count`` elements (``StoredMessages.stored_spans``): they are skipped unsplit,
         as one stretch. After each run it split whose elements all came out, ``(_SPAN, (count, length, digest,
-        first piece, last piece))`` follows: what a ``StoredSpan`` of it needs (the run where the array ends: its
+        first piece, last piece, the run's bytes))`` follows: what a ``StoredSpan`` of it needs (the run where the array ends: its
         elements only). A later read looks a span up by the id its run starts with and hashes the span's length of
         bytes there; runs are cut the same way in every read of the same bytes, so it meets them at its own runs'
         starts.
@@ -739,7 +742,7 @@ class _Stream:
                 i += len(pieces)
                 end = cut + keep
                 if spans is not None:
-                    yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1])
+                    yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1], run)
             elif cut > pos:
                 cut += keep
                 if hashing and layout is not None and layout.joint is not None:
@@ -768,7 +771,7 @@ class _Stream:
                     elif hashes is not None and len(hashes) == len(objs):
                         yield from zip(objs, hashes)
                         if spans is not None:
-                            yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1])
+                            yield _SPAN, (len(pieces), len(run), _xxh3(run, seed), pieces[0], pieces[-1], run)
                     else:  # the split did not match the decoded run: no layout hashes for it
                         yield from zip(objs, repeat(None))
                     i += len(objs)
@@ -1131,8 +1134,10 @@ class _Parser:
             append(point(rs, path, header, is_left))
         unchanged = stored.unchanged if stored is not None else None
         skipped, first_skipped, last_skipped = 0, None, None
-        # Whether every element of the run being read is stored with its layout hash (a StoredSpan of it can hold).
+        # Whether every element of the run being read is stored with its layout hash (a StoredSpan of it can hold),
+        # but for the state of its files on disk: those of its elements' files that are in the export, in order.
         plain = True
+        run_files: list[bytes] = []
         chat_id = self._sieve_chat = chat.chat_id
         items = chain((first,), values) if seed is not None else zip(chain((first,), values), repeat(None))
         try:
@@ -1145,9 +1150,11 @@ class _Parser:
                         first_skipped = first_piece
                     last_skipped = last_piece
                 elif m is _SPAN:
-                    if plain and self._topics is None and (span := self._span(chat_id, h, seed)) is not None:
+                    if plain and self._topics is None and \
+                            (span := self._span(chat_id, h, seed, b",".join(run_files))) is not None:
                         append(span)
                     plain = True
+                    run_files.clear()
                     continue
                 elif (stored is not None and not rs.fresh and self._topics is None and type(m) is dict
                         and (type(action := m.get("action")) is not str or action not in _TOPIC_ACTIONS)
@@ -1191,7 +1198,7 @@ class _Parser:
                             if rec.files and (found := _files_found(rec.files)):
                                 # Whether its files are there is the one thing of a message not in its JSON text:
                                 # in the hash too, and a message stored so is not written again.
-                                plain = False
+                                run_files.append(found)
                                 h = _xxh3(b"%d\x00files:%s" % (rec.content_hash, found), seed)
                                 rec.content_hash = h - _UNSIGNED if h >= _SIGNED else h
                                 if (not rs.fresh and self._topics is None and rec.action not in _TOPIC_ACTIONS
@@ -1258,18 +1265,56 @@ class _Parser:
         if found:
             seed, view, size = self.stored.seed, memoryview(buf), len(buf)
             for length, digest, count in found:
-                if pos + length <= size and _xxh3(view[pos : pos + length], seed) == digest:
+                if pos + length > size:
+                    continue
+                h = _xxh3(view[pos : pos + length], seed)
+                if h == digest:
+                    return count, length
+                # A run with files: its digest holds their state on disk, which must be as it was.
+                files = self._file_states(buf[pos : pos + length])
+                if files and _xxh3(b"%d\x00files:%s" % (h, files), seed) == digest:
                     return count, length
         return None
 
-    def _span(self, chat_id: int, run: tuple, seed: int) -> StoredSpan | None:
+    def _span(self, chat_id: int, run: tuple, seed: int, files: bytes) -> StoredSpan | None:
         """The ``StoredSpan`` of a run of stored-as-hashed elements (``_Stream.values``' ``_SPAN``), if its ids
-        are in order."""
-        count, length, digest, first_piece, last_piece = run
+        are in order. ``files``: the states of its elements' files, as their records have them (comma-joined):
+        they go into its digest, found again in its bytes (``_file_states``) — a run where the two differ (a file
+        key the parser does not read as one) gets no span."""
+        count, length, digest, first_piece, last_piece, data = run
         lo, hi = _FIRST_ID(first_piece), _FIRST_ID(last_piece)
         if lo is None or hi is None or int(lo[1]) > int(hi[1]):
             return None
+        if files:  # (a file value the parser did not take is not part of any row: no state to keep)
+            if self._file_states(data) != files:
+                return None
+            digest = _xxh3(b"%d\x00files:%s" % (digest, files), seed)
         return StoredSpan(chat_id, self.account_id, int(lo[1]), int(hi[1]), count, length, digest, seed)
+
+    def _file_states(self, data: bytes) -> bytes | None:
+        """The states on disk (present, missing) of the files a run's bytes name (the values of ``_FILE_KEYS``
+        that are not a "not included" note), comma-joined as ``_files_found`` joins them; None where a value is
+        not a path the parser would take."""
+        states = []
+        for m in _FILE_VALUE.finditer(data):
+            try:
+                value = _loads(b'"%s"' % m[1])
+            except ValueError:
+                return None
+            if not value or _not_included(value):
+                continue
+            full = os.path.normpath(os.path.join(self.base, value))
+            if "\x00" in value or not full.startswith(self._base_prefix):
+                return None
+            if os.path.isfile(full):
+                if self._real_base is None:
+                    self._real_base = os.path.join(os.path.realpath(self.base), "")
+                if not os.path.realpath(full).startswith(self._real_base):
+                    return None
+                states.append(b"present")
+            else:
+                states.append(b"missing")
+        return b",".join(states)
 
     @staticmethod
     def _unchanged(chat_id: int, count: int, first: dict | bytes, last: dict | bytes) -> UnchangedMessages:

@@ -447,3 +447,38 @@ def test_a_span_is_stored_only_with_all_of_its_run(engine, storage_dir):
     assert sorted(b - a for a, b in zip([0] + batches, batches)) == [3, 11, 13, 13]  # in whatever order they commit
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM telegram_messages")).scalar() == 40
+
+
+def test_runs_with_media_files_are_skipped_whole_while_their_files_stay(engine, storage_dir, tmp_path, splits,
+                                                                          built):
+    """A run whose messages have files in the export is a span too, its files' state on disk in its digest: the
+    next import skips it whole while the files are as they were; a file gone since sends its run back to be read,
+    and only its message is written again."""
+    from telegram_intel_tools.sample_data import write_sample_export
+
+    write_sample_export(tmp_path / "export", messages=3000, chats=3, users=8, seed=11, media=True)
+    path = tmp_path / "export" / "result.json"
+    first = import_export(engine, path, storage_dir)
+    with engine.connect() as conn:
+        present = conn.execute(sa.text(
+            "SELECT f.chat_id, f.message_id, f.file_name FROM telegram_files f WHERE f.status = 'present' "
+            "ORDER BY f.chat_id, f.message_id")).all()
+    assert len(present) > 20
+    assert sum(s[3] for s in spans(engine)) >= 0.9 * first.messages_seen
+
+    splits.clear()
+    built.clear()
+    again = import_export(engine, path, storage_dir)
+    assert (again.messages_unchanged, again.messages_new, again.messages_updated) == (again.messages_seen, 0, 0)
+    assert built == [] and len(splits) <= 3 * 2
+
+    chat, message, name = present[len(present) // 2]
+    [gone] = [f for f in (tmp_path / "export").rglob(name)]
+    gone.unlink()
+    built.clear()
+    later = import_export(engine, path, storage_dir)
+    assert built == [(chat, message)] and later.messages_new == 0  # (the media store keeps its copy)
+    built.clear()
+    splits.clear()
+    assert import_export(engine, path, storage_dir).messages_unchanged == first.messages_seen
+    assert built == [] and len(splits) <= 3 * 2  # its run is a span again, with the file's new state
