@@ -661,10 +661,10 @@ class _Stream:
         ``spans`` (with ``sieve``): given the buffer and a run's start, (count, length) when the ``length`` bytes
         there are a stored span of ``count`` elements (``StoredMessages.stored_spans``): they are skipped unsplit,
         as one stretch. After each run it split whose elements all came out, ``(_SPAN, (count, length, digest,
-        first piece, last piece, the run's bytes))`` follows: what a ``StoredSpan`` of it needs (the run where the array ends: its
-        elements only). A later read looks a span up by the id its run starts with and hashes the span's length of
-        bytes there; runs are cut the same way in every read of the same bytes, so it meets them at its own runs'
-        starts.
+        first piece, last piece, the run's bytes))`` follows: what a ``StoredSpan`` of it needs (the run where the
+        array ends: its elements only). A later read looks a span up by the id its run starts with and hashes the
+        span's length of bytes there; runs are cut the same way in every read of the same bytes, so it meets them
+        at its own runs' starts.
         """
         if resume is None:
             line = self.buf.rfind(b"\n", 0, self.pos) + 1
@@ -701,32 +701,29 @@ class _Stream:
                 limit = pos + _WINDOW
                 if spans is not None and layout is not None and layout.joint is not None:
                     span = spans(buf, pos)  # a stored span here: nothing to split or search
-                if span is not None:
-                    pass
-                elif sieve is not None and layout is not None and layout.joint is not None:
-                    # Stored elements first: a run whose elements are all stored (or decode alone) needs no search
-                    # for the array's end (a piece holding it is neither stored nor one value).
-                    cut = buf.rfind(close, pos, limit)
-                    if cut > pos:
-                        run = buf[pos : cut + keep]
-                        pieces = layout.pieces(run)
-                        hashes = list(map(_xxh3, pieces, repeat(seed)))
-                        known = sieve(pieces)
-                        if known:
-                            sifted = _sift(pieces, hashes, known)
-                        self.fresh = known is not None and not known
-                if span is not None:
-                    pass
-                elif sifted is None and search:
-                    # Stop at the array's end when we can see it, so orjson gets whole runs
-                    # there too; a "end" found before any element end was a wrong guess.
-                    # Searched for in the array's first run only (small arrays end there): a later run that
-                    # holds the end is decoded by _batch's second decoder, once per array.
-                    stop = buf.find(array_end, pos, limit)
-                    if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
+                if span is None:
+                    if sieve is not None and layout is not None and layout.joint is not None:
+                        # Stored elements first: a run whose elements are all stored (or decode alone) needs no search
+                        # for the array's end (a piece holding it is neither stored nor one value).
                         cut = buf.rfind(close, pos, limit)
-                elif pieces is None:
-                    cut = buf.rfind(close, pos, limit)
+                        if cut > pos:
+                            run = buf[pos : cut + keep]
+                            pieces = layout.pieces(run)
+                            hashes = list(map(_xxh3, pieces, repeat(seed)))
+                            known = sieve(pieces)
+                            if known:
+                                sifted = _sift(pieces, hashes, known)
+                            self.fresh = known is not None and not known
+                    if sifted is None and search:
+                        # Stop at the array's end when we can see it, so orjson gets whole runs
+                        # there too; a "end" found before any element end was a wrong guess.
+                        # Searched for in the array's first run only (small arrays end there): a later run that
+                        # holds the end is decoded by _batch's second decoder, once per array.
+                        stop = buf.find(array_end, pos, limit)
+                        if stop < 0 or (cut := buf.rfind(close, pos, stop)) < 0:
+                            cut = buf.rfind(close, pos, limit)
+                    elif pieces is None:
+                        cut = buf.rfind(close, pos, limit)
             if span is not None:
                 n, end = span[0], pos + span[1]
                 stop = end - len(layout.end)

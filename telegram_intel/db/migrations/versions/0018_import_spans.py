@@ -56,7 +56,8 @@ def upgrade() -> None:
         END $$
     """)
     op.execute("CREATE TRIGGER telegram_messages_forget_spans AFTER DELETE ON telegram_messages "
-               "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION telegram_import_spans_forget_deleted()")
+               "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT "
+               "EXECUTE FUNCTION telegram_import_spans_forget_deleted()")
     op.execute("CREATE TRIGGER telegram_messages_truncate_spans AFTER TRUNCATE ON telegram_messages "
                "FOR EACH STATEMENT EXECUTE FUNCTION telegram_import_spans_forget_all()")
     # Also where session_replication_role = replica (the writer's COPY of new rows).
