@@ -1300,17 +1300,11 @@ class _Parser:
                 return None
             if not value or _not_included(value):
                 continue
-            full = os.path.normpath(os.path.join(self.base, value))
-            if "\x00" in value or not full.startswith(self._base_prefix):
+            try:
+                present = self._on_disk(self._resolve(value, "", 0, None), value, "", 0, None)
+            except TelegramDataError:  # the parser reports it when it reads the run
                 return None
-            if os.path.isfile(full):
-                if self._real_base is None:
-                    self._real_base = os.path.join(os.path.realpath(self.base), "")
-                if not os.path.realpath(full).startswith(self._real_base):
-                    return None
-                states.append(b"present")
-            else:
-                states.append(b"missing")
+            states.append(b"present" if present else b"missing")
         return b",".join(states)
 
     @staticmethod
@@ -1557,16 +1551,23 @@ class _Parser:
         full = self._resolve(value, path, i, mid)
         if rec.file_name is None:
             rec.file_name = os.path.basename(full)
-        if os.path.isfile(full):
-            if self._real_base is None:
-                self._real_base = os.path.join(os.path.realpath(self.base), "")
-            if not os.path.realpath(full).startswith(self._real_base):
-                raise self._bad(path, i, mid, f"media path {_show(value)} leads outside the export directory (symlink)")
+        if self._on_disk(full, value, path, i, mid):
             rec.status = "present"
             rec.source_path = full
         else:
             rec.status = "missing"
         return rec
+
+    def _on_disk(self, full: str, value: str, path: str, i: int, mid: int | None) -> bool:
+        """Whether a media file named by the export (resolved by ``_resolve``) is there; one that is there only
+        through a symlink leading outside the export directory is an error."""
+        if not os.path.isfile(full):
+            return False
+        if self._real_base is None:
+            self._real_base = os.path.join(os.path.realpath(self.base), "")
+        if not os.path.realpath(full).startswith(self._real_base):
+            raise self._bad(path, i, mid, f"media path {_show(value)} leads outside the export directory (symlink)")
+        return True
 
     def _resolve(self, rel: str, path: str, i: int, mid: int) -> str:
         """Absolute path of a media file named by the export; it must stay inside the export dir."""
